@@ -1,0 +1,5 @@
+"""Every command module, imported once so that each registers its commands on ``app``."""
+
+from __future__ import annotations
+
+from zenodo_export.cli import sandbox  # noqa: F401

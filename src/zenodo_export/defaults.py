@@ -1,0 +1,62 @@
+"""Named defaults, one place for all of them. Each has a one-line docstring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA_DIR = Path.home() / ".local" / "share" / "zenodo-export"
+"""Where the embedded SQLite database and the sandbox keep their files."""
+
+DATABASE_FILE = "zenodo-export.db"
+"""File name of the embedded SQLite database inside the data dir."""
+
+ZENODO_URL = "https://zenodo.org/api/"
+"""Zenodo's API base URL (the sandbox is https://sandbox.zenodo.org/api/)."""
+
+HTTP_TIMEOUT = 60.0
+"""Seconds to wait for Zenodo to connect, answer or accept the next chunk."""
+
+UPLOAD_CHUNK_SIZE = 1024 * 1024
+"""Bytes read from disk per chunk of a streaming upload (memory stays at about this)."""
+
+MAX_FILES_PER_RECORD = 100
+"""Zenodo's limit of files per record."""
+
+MAX_RECORD_BYTES = 50 * 10**9
+"""Zenodo's limit per record and per file: 50 GB, decimal."""
+
+MAX_ATTEMPTS = 25
+"""Attempts before an export fails for good (Sidekiq's default retry count)."""
+
+RETRY_BASE_SECONDS = 15.0
+"""Constant part of the Sidekiq-like back-off: delay = attempt**4 + base + jitter."""
+
+LEASE_SECONDS = 60.0
+"""How long a claimed job stays ours without a heartbeat; a killed worker's job is free after it."""
+
+POLL_INTERVAL = 1.0
+"""Seconds an idle worker waits before looking for a ready job again."""
+
+WORKER_CONCURRENCY = 1
+"""Exports a worker runs at the same time."""
+
+LICENSE = "cc-zero"
+"""License of every export unless set otherwise (Lagotto's choice)."""
+
+UPLOAD_TYPE = "dataset"
+"""Zenodo upload type of every export unless set otherwise."""
+
+ACCESS_RIGHT = "open"
+"""Zenodo access right of every export unless set otherwise."""
+
+ALM_PAPER_DOI = "10.3789/isqv25no2.2013.04"
+"""The paper describing the ALM project, linked by Lagotto from every export."""
+
+SANDBOX_HOST = "127.0.0.1"
+"""Interface the local sandbox listens on."""
+
+SANDBOX_PORT = 5000
+"""Port the local sandbox listens on."""
+
+SANDBOX_TOKEN = "sandbox-token"
+"""Token the local sandbox accepts when none is given."""

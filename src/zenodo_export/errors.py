@@ -1,0 +1,123 @@
+"""The one exception tree of zenodo-export.
+
+Branches say what a caller can do about the error, not where it came from::
+
+    ZenodoExportError             root: catch this to catch everything of ours
+    ├── ConfigError               a setting or config file is wrong: fix the setting
+    ├── Rejected                  the input is wrong: fix it, retrying will not help
+    │   ├── InvalidExport         our own validation of an export (names the field)
+    │   ├── ZenodoRejected        Zenodo refused the request (4xx, with its field messages)
+    │   └── AuthRejected          Zenodo refused the token (401/403), with a scope hint
+    ├── NotFound                  no such export, job, alert, deposition or file
+    │   └── ZenodoNotFound        Zenodo answered 404 for something we expected to exist
+    ├── Conflict                  the remote state disagrees with ours (e.g. already published)
+    └── Transient                 try again later; ``retry_after`` says when if anyone knows
+        ├── RateLimited           429/503 with Retry-After: postpone, do not count an attempt
+        └── ChecksumMismatch      a file arrived damaged: upload it again
+
+Foreign exceptions (httpx, SQLAlchemy) are translated at exactly one boundary each and chained
+with ``raise ... from exc``. Messages carry domain facts (export id, deposition id, file, field)
+and never the Zenodo token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class ZenodoExportError(Exception):
+    """Root of every error raised by zenodo-export."""
+
+
+class ConfigError(ZenodoExportError):
+    """A setting or the config file is missing or wrong."""
+
+
+class Rejected(ZenodoExportError):
+    """The input is wrong; retrying the same thing will fail the same way."""
+
+
+class InvalidExport(Rejected):
+    """An export's attributes failed validation; ``field`` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One field-level message from Zenodo's error body."""
+
+    field: str
+    messages: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {'; '.join(self.messages)}" if self.field else "; ".join(self.messages)
+
+
+class ZenodoRejected(Rejected):
+    """Zenodo refused a request with a 4xx answer."""
+
+    def __init__(
+        self, message: str, *, status: int, errors: Sequence[FieldError] = ()
+    ) -> None:
+        self.status = status
+        self.errors = tuple(errors)
+        details = "; ".join(str(e) for e in self.errors)
+        super().__init__(f"{message} ({details})" if details else message)
+
+
+class AuthRejected(ZenodoRejected):
+    """Zenodo refused the token (missing, wrong, or lacking a scope)."""
+
+
+class NotFound(ZenodoExportError):
+    """The thing asked for does not exist."""
+
+
+class ZenodoNotFound(NotFound):
+    """Zenodo answered 404 for a deposition, record or file we expected."""
+
+    def __init__(self, message: str, *, status: int = 404) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class Conflict(ZenodoExportError):
+    """The remote or stored state does not allow the operation."""
+
+
+class Transient(ZenodoExportError):
+    """A temporary failure: the same call may succeed later."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class RateLimited(Transient):
+    """Zenodo asked us to slow down (429, or 503 with Retry-After)."""
+
+
+class ChecksumMismatch(Transient):
+    """The checksum Zenodo computed differs from ours: the file arrived damaged."""
+
+
+__all__ = [
+    "AuthRejected",
+    "ChecksumMismatch",
+    "ConfigError",
+    "Conflict",
+    "FieldError",
+    "InvalidExport",
+    "NotFound",
+    "RateLimited",
+    "Rejected",
+    "Transient",
+    "ZenodoExportError",
+    "ZenodoNotFound",
+    "ZenodoRejected",
+]

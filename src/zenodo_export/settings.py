@@ -1,0 +1,66 @@
+"""The one typed ``Settings`` object, read from the environment at the edges.
+
+Nothing here connects to anything: the CLI, the worker and the web app build a ``Settings``
+and pass it down. Lagotto's variable names (``ZENODO_KEY``, ``CREATOR``, ``GITHUB_URL``,
+``SITENAMELONG``, ``SERVERNAME``, ``APPLICATION``) are read as they were.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from zenodo_export import defaults
+from zenodo_export.errors import ConfigError
+
+VersioningMode = Literal["native", "related-identifier", "none"]
+
+
+class Settings(BaseSettings):
+    """Everything zenodo-export can be told from outside, with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="ZENODO_EXPORT_", extra="ignore")
+
+    data_dir: Path = Field(default=defaults.DATA_DIR)
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "ZENODO_EXPORT_DATABASE_URL")
+    )
+    zenodo_url: str = Field(
+        default=defaults.ZENODO_URL, validation_alias=AliasChoices("ZENODO_URL")
+    )
+    zenodo_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ZENODO_TOKEN", "ZENODO_KEY")
+    )
+    http_timeout: float = defaults.HTTP_TIMEOUT
+    upload_chunk_size: int = Field(default=defaults.UPLOAD_CHUNK_SIZE, gt=0)
+    max_attempts: int = Field(default=defaults.MAX_ATTEMPTS, ge=1)
+    retry_base_seconds: float = Field(default=defaults.RETRY_BASE_SECONDS, ge=0)
+    lease_seconds: float = Field(default=defaults.LEASE_SECONDS, gt=0)
+    poll_interval: float = Field(default=defaults.POLL_INTERVAL, gt=0)
+    versioning: VersioningMode = "native"
+    license: str = defaults.LICENSE
+    creator: str | None = Field(default=None, validation_alias=AliasChoices("CREATOR"))
+    github_url: str | None = Field(default=None, validation_alias=AliasChoices("GITHUB_URL"))
+    sitenamelong: str | None = Field(default=None, validation_alias=AliasChoices("SITENAMELONG"))
+    servername: str | None = Field(default=None, validation_alias=AliasChoices("SERVERNAME"))
+    application: str | None = Field(default=None, validation_alias=AliasChoices("APPLICATION"))
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / defaults.DATABASE_FILE}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build ``Settings`` from the environment; a bad value becomes a one-line ``ConfigError``."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]) or "settings"
+        raise ConfigError(f"setting {name}: {first['msg']}") from None
