@@ -17,6 +17,7 @@ from zenodo_export.errors import (
     ZenodoRejected,
 )
 from zenodo_export.settings import Settings, load_settings
+from zenodo_export.store import DataExportJob, Store, ZenodoDataExport
 
 __version__ = "0.1.0"
 
@@ -25,12 +26,15 @@ __all__ = [
     "ChecksumMismatch",
     "ConfigError",
     "Conflict",
+    "DataExportJob",
     "InvalidExport",
     "NotFound",
     "RateLimited",
     "Rejected",
     "Settings",
+    "Store",
     "Transient",
+    "ZenodoDataExport",
     "ZenodoExportError",
     "ZenodoNotFound",
     "ZenodoRejected",

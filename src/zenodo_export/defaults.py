@@ -31,6 +31,9 @@ MAX_ATTEMPTS = 25
 RETRY_BASE_SECONDS = 15.0
 """Constant part of the Sidekiq-like back-off: delay = attempt**4 + base + jitter."""
 
+RETRY_DELAY_SCALE = 1.0
+"""Factor on every back-off delay (not on Retry-After); 0 retries at once, for tests."""
+
 LEASE_SECONDS = 60.0
 """How long a claimed job stays ours without a heartbeat; a killed worker's job is free after it."""
 
@@ -48,9 +51,6 @@ UPLOAD_TYPE = "dataset"
 
 ACCESS_RIGHT = "open"
 """Zenodo access right of every export unless set otherwise."""
-
-ALM_PAPER_DOI = "10.3789/isqv25no2.2013.04"
-"""The paper describing the ALM project, linked by Lagotto from every export."""
 
 SANDBOX_HOST = "127.0.0.1"
 """Interface the local sandbox listens on."""

@@ -55,15 +55,15 @@ class FieldError:
     messages: tuple[str, ...]
 
     def __str__(self) -> str:
-        return f"{self.field}: {'; '.join(self.messages)}" if self.field else "; ".join(self.messages)
+        return (
+            f"{self.field}: {'; '.join(self.messages)}" if self.field else "; ".join(self.messages)
+        )
 
 
 class ZenodoRejected(Rejected):
     """Zenodo refused a request with a 4xx answer."""
 
-    def __init__(
-        self, message: str, *, status: int, errors: Sequence[FieldError] = ()
-    ) -> None:
+    def __init__(self, message: str, *, status: int, errors: Sequence[FieldError] = ()) -> None:
         self.status = status
         self.errors = tuple(errors)
         details = "; ".join(str(e) for e in self.errors)

@@ -22,7 +22,9 @@ VersioningMode = Literal["native", "related-identifier", "none"]
 class Settings(BaseSettings):
     """Everything zenodo-export can be told from outside, with its default."""
 
-    model_config = SettingsConfigDict(env_prefix="ZENODO_EXPORT_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="ZENODO_EXPORT_", extra="ignore", populate_by_name=True
+    )
 
     data_dir: Path = Field(default=defaults.DATA_DIR)
     database_url: str | None = Field(
@@ -38,6 +40,7 @@ class Settings(BaseSettings):
     upload_chunk_size: int = Field(default=defaults.UPLOAD_CHUNK_SIZE, gt=0)
     max_attempts: int = Field(default=defaults.MAX_ATTEMPTS, ge=1)
     retry_base_seconds: float = Field(default=defaults.RETRY_BASE_SECONDS, ge=0)
+    retry_delay_scale: float = Field(default=defaults.RETRY_DELAY_SCALE, ge=0)
     lease_seconds: float = Field(default=defaults.LEASE_SECONDS, gt=0)
     poll_interval: float = Field(default=defaults.POLL_INTERVAL, gt=0)
     versioning: VersioningMode = "native"
@@ -62,5 +65,16 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = ".".join(str(part) for part in first["loc"]) or "settings"
-        raise ConfigError(f"setting {name}: {first['msg']}") from None
+        field = str(first["loc"][0]) if first["loc"] else ""
+        raise ConfigError(f"setting {env_name(field)}: {first['msg']}") from None
+
+
+def env_name(field: str) -> str:
+    """Return the environment variable that sets a field (the first of its aliases)."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    if info is None and field.isupper():
+        return field
+    return f"ZENODO_EXPORT_{field.upper()}"

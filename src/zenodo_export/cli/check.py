@@ -1,0 +1,29 @@
+"""The ``check`` command: settings present, database migrated, Zenodo reachable, token accepted."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from zenodo_export.checks import run_checks
+from zenodo_export.cli.app import app
+from zenodo_export.cli.context import console, print_json, settings
+
+MARKS = {"ok": "[green]ok[/green]  ", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
+
+
+@app.command("check")
+def check_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (a stable format).")] = False,
+) -> None:
+    """Check that everything needed to export is in place; exit 1 if anything fails."""
+    results = run_checks(settings())
+    if as_json:
+        print_json([asdict(result) for result in results])
+    else:
+        for result in results:
+            console.print(f"{MARKS[result.status]} {result.name}: {result.detail}", highlight=False)
+    if any(result.status == "fail" for result in results):
+        raise typer.Exit(1)

@@ -1,0 +1,40 @@
+"""What every command builds at the edge: settings, the store, and how it prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+
+from zenodo_export.settings import Settings, load_settings
+from zenodo_export.store import Store
+
+console = Console()
+"""Where human-readable output goes."""
+
+err_console = Console(stderr=True)
+"""Where warnings and progress go, so that stdout stays clean for --json."""
+
+
+def settings() -> Settings:
+    """Build the settings from the environment (a bad value is a one-line ConfigError)."""
+    return load_settings()
+
+
+@contextmanager
+def opened_store(config: Settings) -> Iterator[Store]:
+    """Open (and migrate) the configured database for the length of a command."""
+    store = Store.open(config.resolved_database_url)
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as indented JSON on stdout."""
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")

@@ -1,0 +1,167 @@
+"""Commands on exports: ``export``, ``list``, ``show``, ``retry``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.table import Table
+
+from zenodo_export.cli.app import app
+from zenodo_export.cli.context import console, err_console, opened_store, print_json, settings
+from zenodo_export.cli.progress import RichReporter
+from zenodo_export.errors import ConfigError, ZenodoExportError
+from zenodo_export.exports.service import create_and_queue, retry_export
+from zenodo_export.exports.views import export_view
+from zenodo_export.pipeline.export import LogReporter, Reporter
+from zenodo_export.pipeline.follow import follow
+from zenodo_export.pipeline.runner import JobRunner
+from zenodo_export.settings import Settings
+from zenodo_export.store import DataExport, Store, get_export, list_exports
+
+State = Literal["pending", "processing", "done", "failed"]
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable format).")]
+
+
+class ExportFailed(ZenodoExportError):
+    """An export followed with --wait ended failed."""
+
+
+@app.command("export")
+def export_command(
+    files: Annotated[list[Path], typer.Argument(help="Files to archive, one Zenodo file each.")],
+    name: Annotated[str, typer.Option(help="Internal name; exports of one name are versions.")],
+    title: Annotated[str, typer.Option(help="Title of the Zenodo record.")],
+    description: Annotated[str, typer.Option(help="Description of the Zenodo record.")],
+    creator: Annotated[
+        list[str] | None, typer.Option(help="A creator's name, repeatable [default: $CREATOR].")
+    ] = None,
+    keyword: Annotated[list[str] | None, typer.Option(help="A keyword, repeatable.")] = None,
+    publication_date: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD [default: today].")
+    ] = None,
+    code_repository_url: Annotated[
+        str | None, typer.Option(help="Code that made the data [default: $GITHUB_URL].")
+    ] = None,
+    license: Annotated[str | None, typer.Option(help="License id [default: cc-zero].")] = None,
+    version: Annotated[str | None, typer.Option(help="Version string of the record.")] = None,
+    community: Annotated[
+        list[str] | None, typer.Option(help="Zenodo community id, repeatable.")
+    ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Follow the export to its end (runs it here if no "
+            "worker is up) and print its URL and DOI.",
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an export and queue its upload; print its id."""
+    config = settings()
+    attributes = {
+        "name": name,
+        "files": [str(path) for path in files],
+        "title": title,
+        "description": description,
+        "creators": creator or ([config.creator] if config.creator else []),
+        "keywords": keyword or [],
+        "publication_date": publication_date or dt.date.today().isoformat(),
+        "code_repository_url": code_repository_url or config.github_url or "",
+        "license": license or config.license,
+        "version": version,
+        "communities": community or [],
+    }
+    with opened_store(config) as store:
+        export_id = create_and_queue(store, **attributes)
+        if not wait:
+            _print_created(store, export_id, as_json)
+            return
+        final = follow_export(store, config, export_id, quiet=as_json)
+        _print_final(final, as_json)
+
+
+def _print_created(store: Store, export_id: int, as_json: bool) -> None:
+    if as_json:
+        with store.transaction() as session:
+            print_json(export_view(get_export(session, export_id)))
+    else:
+        console.print(export_id)
+
+
+def follow_export(store: Store, config: Settings, export_id: int, *, quiet: bool) -> DataExport:
+    if config.zenodo_token is None:
+        raise ConfigError("ZENODO_TOKEN is not set: --wait needs it to run the export here")
+    reporter: Reporter = (
+        LogReporter() if quiet or not err_console.is_terminal else (RichReporter(err_console))
+    )
+    if isinstance(reporter, RichReporter):
+        with reporter:
+            return follow(store, JobRunner(store, config, reporter=reporter), export_id)
+    return follow(store, JobRunner(store, config, reporter=reporter), export_id)
+
+
+def _print_final(export: DataExport, as_json: bool) -> None:
+    if as_json:
+        print_json(export_view(export))
+    if export.state == "failed":
+        raise ExportFailed(f"export {export.id} failed: {export.last_error}")
+    if not as_json:
+        console.print(
+            f"export {export.id} {export.state}: {export.url} (DOI {export.doi})", highlight=False
+        )
+
+
+@app.command("list")
+def list_command(
+    state: Annotated[State | None, typer.Option(help="Only exports in this state.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """List exports, newest first."""
+    config = settings()
+    with opened_store(config) as store, store.transaction() as session:
+        exports = list_exports(session, state=state, limit=limit)
+        if as_json:
+            print_json([export_view(export) for export in exports])
+            return
+        table = Table("id", "name", "state", "created", "url / last error")
+        for export in exports:
+            table.add_row(
+                str(export.id),
+                export.name,
+                export.state,
+                export.created_at.strftime("%Y-%m-%d %H:%M"),
+                export.url or (export.last_error or ""),
+            )
+        console.print(table)
+
+
+@app.command("show")
+def show_command(
+    export_id: Annotated[int, typer.Argument(help="The export's id.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Show one export: its state, record, files and last error."""
+    config = settings()
+    with opened_store(config) as store, store.transaction() as session:
+        view = export_view(get_export(session, export_id))
+    if as_json:
+        print_json(view)
+        return
+    for key, value in view.items():
+        if value not in (None, {}, []):
+            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+
+
+@app.command("retry")
+def retry_command(export_id: Annotated[int, typer.Argument(help="The export's id.")]) -> None:
+    """Queue a failed export again; it resumes from where it stopped."""
+    config = settings()
+    with opened_store(config) as store:
+        job_id = retry_export(store, export_id)
+    console.print(f"export {export_id} queued again (job {job_id})")

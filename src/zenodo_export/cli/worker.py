@@ -1,0 +1,54 @@
+"""The ``worker`` command: run queued exports until stopped (or idle, with --burst)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from zenodo_export.cli.app import app
+from zenodo_export.cli.context import err_console, opened_store, settings
+from zenodo_export.errors import ConfigError
+from zenodo_export.pipeline.runner import JobRunner
+from zenodo_export.pipeline.worker import Worker
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Log one line per event on stderr."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command("worker")
+def worker_command(
+    concurrency: Annotated[int, typer.Option(min=1, help="Exports run at the same time.")] = 1,
+    burst: Annotated[bool, typer.Option("--burst", help="Exit when no job is ready.")] = False,
+    grace: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds running exports get to finish after SIGTERM before their "
+            "jobs are released [default: the lease length]."
+        ),
+    ] = None,
+) -> None:
+    """Run queued exports. Many workers on many machines may share one database."""
+    config = settings()
+    if config.zenodo_token is None:
+        raise ConfigError("ZENODO_TOKEN is not set (ZENODO_KEY is read too): the worker needs it")
+    configure_logging()
+    with opened_store(config) as store:
+        worker = Worker(store, JobRunner(store, config), concurrency=concurrency, burst=burst)
+
+        def on_term(signum: int, frame: FrameType | None) -> None:
+            err_console.print("stopping: running exports finish, no new ones start")
+            worker.stop()
+
+        signal.signal(signal.SIGTERM, on_term)
+        signal.signal(signal.SIGINT, on_term)
+        tally = worker.run(grace=grace)
+    summary = ", ".join(f"{n} {result}" for result, n in sorted(tally.counts.items()))
+    err_console.print(
+        f"worker stopped after {tally.total} job(s){': ' + summary if summary else ''}"
+    )

@@ -1,0 +1,67 @@
+"""What an export becomes on Zenodo: the deposition metadata, built purely from the spec.
+
+Lagotto's mapping is the default (upload type ``dataset``, access right ``open``, license
+``cc-zero``, creators as plain names, keywords, ``isSupplementTo`` the code repository).
+Every draft also carries a mark in ``notes`` naming its export key, so a draft created by an
+attempt that died before storing the deposition id can be found again and adopted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zenodo_export.exports.spec import ExportSpec
+
+MARK_PREFIX = "zenodo-export export key "
+"""Text before the export key in a draft's ``notes``; how our drafts are recognised."""
+
+
+def draft_mark(export_key: str) -> str:
+    """Return the text that marks a Zenodo draft as belonging to one export."""
+    return f"Archived by zenodo-export ({MARK_PREFIX}{export_key})."
+
+
+def mark_in(metadata: dict[str, Any]) -> str | None:
+    """Return the export key marked in a deposition's metadata, or None if unmarked."""
+    notes = metadata.get("notes") or ""
+    start = notes.find(MARK_PREFIX)
+    if start < 0:
+        return None
+    key = notes[start + len(MARK_PREFIX) :].split(")", 1)[0].strip()
+    return key or None
+
+
+def build_metadata(
+    spec: ExportSpec, *, export_key: str, previous_doi: str | None = None
+) -> dict[str, Any]:
+    """Build the full Zenodo metadata for an export.
+
+    ``previous_doi`` is only given in ``related-identifier`` versioning mode, where the link
+    to the previous version is Lagotto's ``isNewVersionOf`` relation.
+    """
+    metadata: dict[str, Any] = {
+        "upload_type": spec.upload_type,
+        "publication_date": spec.publication_date.isoformat(),
+        "title": spec.title,
+        "description": spec.description,
+        "creators": [{"name": name} for name in spec.creators],
+        "keywords": list(spec.keywords),
+        "access_right": spec.access_right,
+        "related_identifiers": _related_identifiers(spec, previous_doi),
+        "notes": draft_mark(export_key),
+    }
+    if spec.access_right in ("open", "embargoed"):
+        metadata["license"] = spec.license
+    if spec.version:
+        metadata["version"] = spec.version
+    if spec.communities:
+        metadata["communities"] = [{"identifier": c} for c in spec.communities]
+    return metadata
+
+
+def _related_identifiers(spec: ExportSpec, previous_doi: str | None) -> list[dict[str, str]]:
+    related = [{"identifier": spec.code_repository_url, "relation": "isSupplementTo"}]
+    related += [item.model_dump(exclude_none=True) for item in spec.related_identifiers]
+    if previous_doi:
+        related.append({"identifier": previous_doi, "relation": "isNewVersionOf"})
+    return related

@@ -1,0 +1,39 @@
+"""Use cases on exports that the CLI and the web API share: create and queue, retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zenodo_export.errors import Conflict
+from zenodo_export.store import DataExportJob, Store, ZenodoDataExport, get_export, jobs
+
+
+def create_and_queue(store: Store, **attributes: Any) -> int:
+    """Create a ZenodoDataExport and queue its job in ONE transaction; return its id.
+
+    A crash can never leave a created export without its job.
+    """
+    with store.transaction() as session:
+        export = ZenodoDataExport.create(session, **attributes)
+        DataExportJob.perform_later(session, id=export.id)
+        return export.id
+
+
+def retry_export(store: Store, export_id: int) -> int:
+    """Queue a failed (or stuck pending) export again; it resumes from where it stopped.
+
+    Clears ``failed_at`` so the export reads ``processing``/``pending`` while it runs again;
+    its alerts stay as history. Returns the job id.
+    """
+    with store.transaction() as session:
+        export = get_export(session, export_id)
+        if export.state == "done":
+            raise Conflict(f"export {export_id} is already done: {export.url}")
+        active = jobs.active_job_for_export(session, export_id)
+        if active is not None and export.state != "failed":
+            return active.id
+        export.failed_at = None
+        export.attempts = 0
+        job = DataExportJob.perform_later(session, id=export_id)
+        session.flush()
+        return job.id

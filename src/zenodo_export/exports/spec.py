@@ -1,0 +1,161 @@
+"""What an export is made of: the seed's attributes, validated, plus optional Zenodo settings.
+
+``ExportSpec`` is the one place that says what a valid export looks like. It is checked when
+an export is created (so the user hears about a bad field at once) and again before anything
+is uploaded (files may have changed since).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from zenodo_export import defaults
+from zenodo_export.errors import InvalidExport
+
+VersioningMode = Literal["native", "related-identifier", "none"]
+
+SEED_FIELDS = (
+    "name",
+    "files",
+    "publication_date",
+    "title",
+    "description",
+    "creators",
+    "keywords",
+    "code_repository_url",
+)
+"""The attributes the seed requires of every ZenodoDataExport, in its order."""
+
+
+class RelatedIdentifier(BaseModel):
+    """One extra link from the record to something else (a DOI, a URL...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    identifier: str = Field(min_length=1)
+    relation: str = Field(min_length=1)
+    resource_type: str | None = None
+
+
+def _non_blank(value: str, what: str) -> str:
+    if not value.strip():
+        raise ValueError(f"{what} must not be blank")
+    return value.strip()
+
+
+class ExportSpec(BaseModel):
+    """A validated export: the seed's attributes and the Zenodo options we let users set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=255)
+    files: tuple[str, ...] = Field(min_length=1, max_length=defaults.MAX_FILES_PER_RECORD)
+    publication_date: dt.date
+    title: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    creators: tuple[str, ...] = Field(min_length=1)
+    keywords: tuple[str, ...] = Field(min_length=1)
+    code_repository_url: str = Field(min_length=1)
+    license: str = defaults.LICENSE
+    access_right: Literal["open", "embargoed", "restricted", "closed"] = "open"
+    upload_type: str = defaults.UPLOAD_TYPE
+    version: str | None = None
+    communities: tuple[str, ...] = ()
+    related_identifiers: tuple[RelatedIdentifier, ...] = ()
+    versioning: VersioningMode | None = None
+
+    @field_validator("name", "title", "description", "code_repository_url", "license")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return _non_blank(value, "value")
+
+    @field_validator("creators", "keywords")
+    @classmethod
+    def _no_blank_items(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_non_blank(item, "every item") for item in value)
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _paths_as_strings(cls, value: Any) -> Any:
+        if isinstance(value, str | os.PathLike):
+            raise ValueError("must be a list of file paths, not a single path")
+        return tuple(os.fspath(item) if isinstance(item, os.PathLike) else item for item in value)
+
+    @field_validator("files")
+    @classmethod
+    def _distinct_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        seen: dict[str, str] = {}
+        for path in value:
+            name = Path(path).name
+            if name in seen:
+                raise ValueError(f"two files are both named {name!r}: {seen[name]} and {path}")
+            seen[name] = path
+        return tuple(str(Path(path).expanduser().absolute()) for path in value)
+
+    @field_validator("code_repository_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value
+
+    @property
+    def file_names(self) -> tuple[str, ...]:
+        """The names the files get on Zenodo (the last path segment)."""
+        return tuple(Path(path).name for path in self.files)
+
+    def to_data(self) -> dict[str, Any]:
+        """Return the JSON-ready attributes stored in the export's ``data`` column."""
+        return self.model_dump(mode="json", exclude_none=True, exclude={"name"})
+
+
+def parse_spec(attributes: Mapping[str, Any]) -> ExportSpec:
+    """Validate export attributes; the first problem becomes one ``InvalidExport`` naming it."""
+    try:
+        return ExportSpec.model_validate(dict(attributes))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "export"
+        message = first["msg"].removeprefix("Value error, ")
+        raise InvalidExport(field, message) from None
+
+
+def check_files(spec: ExportSpec, *, max_bytes: int = defaults.MAX_RECORD_BYTES) -> list[int]:
+    """Check every file is a readable non-empty regular file within Zenodo's size limits.
+
+    Returns the sizes in the order of ``spec.files``. Raises ``InvalidExport`` naming the file.
+    """
+    sizes = [_checked_size(path, max_bytes) for path in spec.files]
+    if sum(sizes) > max_bytes:
+        raise InvalidExport(
+            "files", f"{sum(sizes)} bytes in all, more than Zenodo's {max_bytes} per record"
+        )
+    return sizes
+
+
+def _checked_size(path: str, max_bytes: int) -> int:
+    file = Path(path)
+    if not file.exists():
+        raise InvalidExport("files", f"{path} does not exist")
+    if not file.is_file():
+        raise InvalidExport("files", f"{path} is not a regular file")
+    if not os.access(file, os.R_OK):
+        raise InvalidExport("files", f"{path} is not readable")
+    size = file.stat().st_size
+    if size == 0:
+        raise InvalidExport("files", f"{path} is empty")
+    if size > max_bytes:
+        raise InvalidExport("files", f"{path} has {size} bytes, more than Zenodo's {max_bytes}")
+    return size

@@ -1,0 +1,64 @@
+"""The public, stable JSON shape of exports and alerts (CLI ``--json`` and the web API)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from zenodo_export.store import Alert, DataExport
+
+EXPORT_FIELDS = (
+    "id",
+    "type",
+    "name",
+    "state",
+    "url",
+    "doi",
+    "concept_doi",
+    "record_id",
+    "concept_rec_id",
+    "deposition_id",
+    "attempts",
+    "last_error",
+    "created_at",
+    "updated_at",
+    "started_exporting_at",
+    "finished_exporting_at",
+    "failed_at",
+)
+"""Keys of an export in JSON output, in order; ``data`` and ``files`` follow them."""
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime | dt.date) else value
+
+
+def export_view(export: DataExport) -> dict[str, Any]:
+    """Return an export as a JSON-ready dict (never holds a secret)."""
+    view = {name: _iso(getattr(export, name)) for name in EXPORT_FIELDS}
+    view["data"] = dict(export.data or {})
+    view["files"] = {
+        name: {"size": entry.get("size"), "md5": entry.get("md5")}
+        for name, entry in (export.uploads or {}).items()
+    }
+    return view
+
+
+ALERT_FIELDS = (
+    "uuid",
+    "export_id",
+    "class_name",
+    "message",
+    "level",
+    "hostname",
+    "resolved",
+    "created_at",
+    "resolved_at",
+    "backtrace",
+)
+"""Keys of an alert in JSON output, in order."""
+
+
+def alert_view(alert: Alert) -> dict[str, Any]:
+    """Return an alert as a JSON-ready dict."""
+    return {name: _iso(getattr(alert, name)) for name in ALERT_FIELDS}

@@ -1,0 +1,1 @@
+"""The export pipeline: resumable steps, the job runner, the worker."""

@@ -1,0 +1,143 @@
+"""Perform one claimed job and settle its outcome: done, retried later, postponed, or failed.
+
+Only the last failed attempt marks the export failed and stores an alert; a rate limit
+postpones the job without using up an attempt. Failing an export is written before the job
+is closed, so a crash in between re-runs the job rather than losing the failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from zenodo_export.pipeline.export import ExportRun, Reporter, utcnow
+from zenodo_export.pipeline.plan import decide
+from zenodo_export.settings import Settings
+from zenodo_export.store import ClaimedJob, Store, get_export, jobs, record_alert
+from zenodo_export.store.alerts import scrub
+from zenodo_export.zenodo.client import ZenodoClient
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[], ZenodoClient]
+"""Builds a Zenodo client for one job (so each job has its own connections)."""
+
+Result = Literal["done", "retry", "postpone", "failed", "lost"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a job ended this time, and when it runs again if it does."""
+
+    result: Result
+    run_at: dt.datetime | None = None
+    error: str | None = None
+
+
+def client_factory(settings: Settings) -> ClientFactory:
+    """Return a factory of clients for the configured Zenodo."""
+    token = settings.zenodo_token.get_secret_value() if settings.zenodo_token else None
+
+    def build() -> ZenodoClient:
+        return ZenodoClient(
+            settings.zenodo_url,
+            token,
+            timeout=settings.http_timeout,
+            chunk_size=settings.upload_chunk_size,
+        )
+
+    return build
+
+
+def secrets_of(settings: Settings) -> tuple[str, ...]:
+    """Return the strings that must never be stored or printed."""
+    return (settings.zenodo_token.get_secret_value(),) if settings.zenodo_token else ()
+
+
+class JobRunner:
+    """Runs claimed jobs against one store with one settings object."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        clients: ClientFactory | None = None,
+        reporter: Reporter | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clients = clients or client_factory(settings)
+        self.reporter = reporter
+        self.rng = rng or random.Random()
+        self.secrets = secrets_of(settings)
+
+    def perform(self, job: ClaimedJob) -> Outcome:
+        """Run the job's export and settle the outcome in the store."""
+        if job.export_id is None:
+            jobs.fail(self.store, job, f"job {job.id} of kind {job.kind} names no export")
+            return Outcome("failed", error="no export")
+        try:
+            with self.clients() as client:
+                ExportRun(
+                    self.store,
+                    client,
+                    job.export_id,
+                    reporter=self.reporter,
+                    versioning=self.settings.versioning,
+                ).run()
+        except Exception as exc:
+            return self._settle_failure(job, exc)
+        return Outcome("done") if jobs.complete(self.store, job) else Outcome("lost")
+
+    def _settle_failure(self, job: ClaimedJob, exc: Exception) -> Outcome:
+        decision = decide(
+            exc,
+            attempt=job.attempts,
+            max_attempts=self.settings.max_attempts,
+            base=self.settings.retry_base_seconds,
+            scale=self.settings.retry_delay_scale,
+            rng=self.rng,
+        )
+        message = scrub(f"{type(exc).__name__}: {exc}", self.secrets)
+        export_id = job.export_id
+        assert export_id is not None
+        if decision.action == "fail":
+            self._mark_failed(export_id, exc, message, attempts=job.attempts)
+            jobs.fail(self.store, job, message)
+            log.error("export %s failed for good: %s", export_id, message)
+            return Outcome("failed", error=message)
+        run_at = utcnow() + dt.timedelta(seconds=decision.delay)
+        self._note_error(export_id, message, attempts=job.attempts)
+        counted = decision.action == "retry"
+        if not jobs.retry_at(self.store, job, run_at, error=message, count_attempt=counted):
+            return Outcome("lost", error=message)
+        log.warning(
+            "export %s: %s; %s at %s",
+            export_id,
+            message,
+            "retrying" if counted else "postponed",
+            run_at.isoformat(),
+        )
+        return Outcome(decision.action, run_at=run_at, error=message)
+
+    def _mark_failed(self, export_id: int, exc: Exception, message: str, *, attempts: int) -> None:
+        with self.store.transaction() as session:
+            export = get_export(session, export_id)
+            export.failed_at = utcnow()
+            export.started_exporting_at = None
+            export.finished_exporting_at = None
+            export.last_error = message
+            export.attempts = attempts
+            record_alert(session, exc, export_id=export_id, secrets=self.secrets)
+
+    def _note_error(self, export_id: int, message: str, *, attempts: int) -> None:
+        with self.store.transaction() as session:
+            export = get_export(session, export_id)
+            export.last_error = message
+            export.attempts = attempts

@@ -1,0 +1,67 @@
+"""The store: exports, the durable job queue and alerts, in SQLite or PostgreSQL.
+
+Build it at the edges with ``Store.open(settings.resolved_database_url)`` and do every piece
+of work in ``with store.transaction() as session:``, the one place where database errors become
+ours (``Transient`` when the database is unavailable, ``Conflict`` on a violated constraint).
+"""
+
+from zenodo_export.store.alerts import list_alerts, record_alert, resolve_alert
+from zenodo_export.store.db import Store
+from zenodo_export.store.exports import count_exports, get_export, list_exports, previous_version
+from zenodo_export.store.jobs import (
+    ClaimedJob,
+    DataExportJob,
+    active_job_for_export,
+    claim,
+    complete,
+    enqueue,
+    fail,
+    heartbeat,
+    list_jobs,
+    next_run_at,
+    ready_count,
+    release,
+    retry_at,
+)
+from zenodo_export.store.models import (
+    Alert,
+    AlertLevel,
+    ApiSnapshot,
+    DataExport,
+    ExportState,
+    Job,
+    JobStatus,
+    ZenodoDataExport,
+)
+
+__all__ = [
+    "Alert",
+    "AlertLevel",
+    "ApiSnapshot",
+    "ClaimedJob",
+    "DataExport",
+    "DataExportJob",
+    "ExportState",
+    "Job",
+    "JobStatus",
+    "Store",
+    "ZenodoDataExport",
+    "active_job_for_export",
+    "claim",
+    "complete",
+    "count_exports",
+    "enqueue",
+    "fail",
+    "get_export",
+    "heartbeat",
+    "list_alerts",
+    "list_exports",
+    "list_jobs",
+    "next_run_at",
+    "previous_version",
+    "ready_count",
+    "record_alert",
+    "release",
+    "resolve_alert",
+    "retry_at",
+]

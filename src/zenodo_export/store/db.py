@@ -1,0 +1,203 @@
+"""The ``Store``: one engine, transactions, migrations; the one boundary for SQLAlchemy errors.
+
+SQLite is made safe for several writer processes: WAL, a 30 s busy timeout, and every
+transaction opened with ``BEGIN IMMEDIATE`` (SQLAlchemy's pysqlite recipe), so a writer waits
+for the lock up front instead of failing with "database is locked" half way through.
+Migrations run inside one such transaction (SQLite) or under an advisory lock (PostgreSQL),
+so several processes may migrate a fresh database at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+from zenodo_export.errors import ConfigError, Conflict, Transient
+
+SCRIPT_LOCATION = "zenodo_export.store:migrations"
+"""The Alembic scripts, shipped inside the package."""
+
+SQLITE_BUSY_TIMEOUT = 30.0
+"""Seconds a SQLite connection waits for another process's write lock."""
+
+POSTGRES_CONNECT_TIMEOUT = 10
+"""Seconds to wait for the PostgreSQL server before the database counts as unavailable."""
+
+MIGRATION_LOCK_KEY = 0x7A65_6E6F_646F
+"""PostgreSQL advisory lock key held while migrating ("zenodo" in hex)."""
+
+_DRIVERS = {
+    "sqlite": "sqlite+pysqlite",
+    "sqlite+pysqlite": "sqlite+pysqlite",
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
+
+
+def mask_url(raw: str) -> str:
+    """Hide the password of a URL given as text, even one that does not parse."""
+    return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", raw)
+
+
+def parse_url(raw: str) -> URL:
+    """Parse a database URL and pick our driver; ``ConfigError`` when it cannot be used."""
+    try:
+        url = make_url(raw)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"DATABASE_URL: cannot parse {mask_url(raw)!r}") from None
+    driver = _DRIVERS.get(url.drivername)
+    if driver is None:
+        supported = "sqlite:///path or postgresql://user@host/db"
+        raise ConfigError(f"DATABASE_URL: unsupported driver {url.drivername!r} (use {supported})")
+    return url.set(drivername=driver)
+
+
+def _is_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:")
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if _is_memory(url):
+        # One connection shared by every thread: a private database for one-off use.
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        path = Path(str(url.database)).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = url.set(database=str(path))
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Stop pysqlite from emitting its own deferred BEGIN; _on_sqlite_begin emits ours.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT * 1000)}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _postgres_engine(url: URL) -> Engine:
+    connect_args = (
+        {} if "connect_timeout" in url.query else {"connect_timeout": POSTGRES_CONNECT_TIMEOUT}
+    )
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class Store:
+    """The database: build it with ``Store.open(url)``, use it with ``store.transaction()``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Build the engine for ``url`` and, unless told not to, migrate to the newest schema."""
+        parsed = parse_url(url)
+        is_sqlite = parsed.get_backend_name() == "sqlite"
+        store = cls(_sqlite_engine(parsed) if is_sqlite else _postgres_engine(parsed))
+        if migrate:
+            store.migrate()
+        return store
+
+    @property
+    def dialect(self) -> str:
+        """Return ``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @property
+    def url_for_display(self) -> str:
+        """Return the URL with its password masked."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def __repr__(self) -> str:
+        return f"<Store {self.url_for_display}>"
+
+    @contextmanager
+    def translated_errors(self) -> Iterator[None]:
+        """Translate SQLAlchemy errors: unavailable -> ``Transient``, constraint -> ``Conflict``."""
+        try:
+            yield
+        except (OperationalError, InterfaceError) as exc:
+            raise Transient(f"database unavailable: {self._scrub(exc)}") from exc
+        except IntegrityError as exc:
+            raise Conflict(f"database constraint violated: {self._scrub(exc)}") from exc
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            raise Transient(f"database unavailable: {self._scrub(exc)}") from exc
+
+    def _scrub(self, exc: BaseException) -> str:
+        text = _first_line(exc)
+        password = self.engine.url.password
+        return text.replace(str(password), "***") if password else text
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Yield a session that commits on exit and rolls back on error."""
+        with self.translated_errors(), self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def migration_connection(self) -> Iterator[Connection]:
+        """Yield a connection in a transaction that no other migrating process can enter."""
+        with self.translated_errors(), self.engine.begin() as connection:
+            if self.dialect == "postgresql":
+                connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
+            yield connection
+
+    def alembic_config(self, connection: Connection | None = None) -> Config:
+        """Return the Alembic config for the shipped migrations, bound to ``connection``."""
+        config = Config()
+        config.set_main_option("script_location", SCRIPT_LOCATION)
+        config.attributes["connection"] = connection
+        return config
+
+    def migrate(self) -> None:
+        """Upgrade the schema to the newest migration; a no-op when already there."""
+        with self.migration_connection() as connection:
+            command.upgrade(self.alembic_config(connection), "head")
+
+    def is_migrated(self) -> bool:
+        """Say whether the database is at the newest migration."""
+        heads = set(ScriptDirectory.from_config(self.alembic_config()).get_heads())
+        with self.translated_errors(), self.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+        return current == heads
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,270 @@
+"""The tables: ``data_exports`` (single-table inheritance, as Lagotto), ``jobs`` and ``alerts``.
+
+JSON columns are ``MutableDict``: setting or deleting a top-level key is saved; a change
+nested deeper is not, so reassign the top-level key (``export.uploads[name] = {...}``). Keep a
+reference to the row while changing it (``export = get_export(...)`` first): a dict only
+knows its row weakly, and ``get_export(...).uploads[k] = v`` may lose the change.
+All timestamps are aware UTC datetimes on every backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, ClassVar, Literal, get_args
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    and_,
+    case,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from zenodo_export.exports.spec import ExportSpec, check_files, parse_spec
+from zenodo_export.store.types import MUTABLE_JSON, UTCDateTime, utcnow
+
+ExportState = Literal["pending", "processing", "done", "failed"]
+JobStatus = Literal["queued", "running", "done", "failed"]
+AlertLevel = Literal["DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+
+EXPORT_STATES: tuple[ExportState, ...] = get_args(ExportState)
+JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
+ACTIVE_JOB_STATUSES: tuple[JobStatus, ...] = ("queued", "running")
+ALERT_LEVELS: tuple[AlertLevel, ...] = get_args(AlertLevel)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    listed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({listed})"
+
+
+def new_key() -> str:
+    """Return a fresh random hex key (export keys, lease tokens)."""
+    return uuid.uuid4().hex
+
+
+def derive_state(
+    *,
+    failed_at: dt.datetime | None,
+    finished_at: dt.datetime | None,
+    started_at: dt.datetime | None,
+) -> ExportState:
+    """Derive an export's state from its timestamps, as Lagotto does."""
+    if failed_at is not None:
+        return "failed"
+    if finished_at is not None:
+        return "done"
+    if started_at is not None:
+        return "processing"
+    return "pending"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table, with deterministic constraint names."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime()}
+
+
+class Timestamped:
+    """``created_at`` and ``updated_at``, set by the application clock."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DataExport(Timestamped, Base):
+    """One export of files to an archive; its kind is the ``type`` column."""
+
+    __tablename__ = "data_exports"
+    __table_args__ = (Index(None, "type", "name"),)
+    __mapper_args__ = {"polymorphic_on": "type"}  # noqa: RUF012
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    export_key: Mapped[str] = mapped_column(String(32), unique=True, default=new_key)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    data: Mapped[dict[str, Any]] = mapped_column(MUTABLE_JSON, default=dict)
+    started_exporting_at: Mapped[dt.datetime | None]
+    finished_exporting_at: Mapped[dt.datetime | None]
+    failed_at: Mapped[dt.datetime | None]
+    deposition_id: Mapped[int | None] = mapped_column(BigInteger)
+    bucket_url: Mapped[str | None] = mapped_column(String(2048))
+    record_id: Mapped[int | None] = mapped_column(BigInteger)
+    doi: Mapped[str | None] = mapped_column(String(255))
+    concept_rec_id: Mapped[str | None] = mapped_column(String(64))
+    concept_doi: Mapped[str | None] = mapped_column(String(255))
+    uploads: Mapped[dict[str, Any]] = mapped_column(MUTABLE_JSON, default=dict)
+    remote_deposition: Mapped[dict[str, Any] | None] = mapped_column(MUTABLE_JSON)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    @hybrid_property
+    def state(self) -> ExportState:
+        """Return ``failed``, ``done``, ``processing`` or ``pending`` from the timestamps."""
+        return derive_state(
+            failed_at=self.failed_at,
+            finished_at=self.finished_exporting_at,
+            started_at=self.started_exporting_at,
+        )
+
+    @state.inplace.expression
+    @classmethod
+    def _state_expression(cls) -> ColumnElement[str]:
+        return case(
+            (cls.failed_at.is_not(None), "failed"),
+            (cls.finished_exporting_at.is_not(None), "done"),
+            (cls.started_exporting_at.is_not(None), "processing"),
+            else_="pending",
+        )
+
+    @property
+    def spec(self) -> ExportSpec:
+        """Return the validated attributes (raises ``InvalidExport`` if ``data`` is damaged)."""
+        return parse_spec({"name": self.name, **self.data})
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Return the absolute paths of the files to upload."""
+        return self.spec.files
+
+    @property
+    def publication_date(self) -> dt.date:
+        """Return the record's publication date."""
+        return self.spec.publication_date
+
+    @property
+    def title(self) -> str:
+        """Return the record's title."""
+        return self.spec.title
+
+    @property
+    def description(self) -> str:
+        """Return the record's description."""
+        return self.spec.description
+
+    @property
+    def creators(self) -> tuple[str, ...]:
+        """Return the creators' names."""
+        return self.spec.creators
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """Return the record's keywords."""
+        return self.spec.keywords
+
+    @property
+    def code_repository_url(self) -> str:
+        """Return the URL of the code that made the export."""
+        return self.spec.code_repository_url
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} id={self.id} name={self.name!r} state={self.state}>"
+
+
+class ZenodoDataExport(DataExport):
+    """A group of local files archived as one Zenodo record."""
+
+    __mapper_args__ = {"polymorphic_identity": "ZenodoDataExport"}  # noqa: RUF012
+
+    @classmethod
+    def create(cls, session: Session, **attributes: Any) -> ZenodoDataExport:
+        """Validate the attributes and files, add the export and flush it; upload nothing.
+
+        Raises ``InvalidExport`` naming the bad field or file.
+        """
+        spec = parse_spec(attributes)
+        check_files(spec)
+        export = cls(name=spec.name, data=spec.to_data(), export_key=new_key())
+        session.add(export)
+        session.flush()
+        return export
+
+
+class ApiSnapshot(DataExport):
+    """A dump of a paginated JSON API (placeholder for later work)."""
+
+    __mapper_args__ = {"polymorphic_identity": "ApiSnapshot"}  # noqa: RUF012
+
+
+class Job(Timestamped, Base):
+    """A unit of background work; claimed by a worker with a lease."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", JOB_STATUSES), name="status"),
+        Index(None, "status", "run_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    export_id: Mapped[int | None] = mapped_column(
+        ForeignKey("data_exports.id", ondelete="CASCADE"), index=True
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(MUTABLE_JSON, default=dict)
+    queue: Mapped[str] = mapped_column(String(64), default="default")
+    status: Mapped[JobStatus] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    run_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    lease_expires_at: Mapped[dt.datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[dt.datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<Job id={self.id} kind={self.kind} export={self.export_id} {self.status}>"
+
+
+_ACTIVE_PER_EXPORT = and_(Job.status.in_(ACTIVE_JOB_STATUSES), Job.export_id.is_not(None))
+Index(
+    "uq_jobs_active_kind_export_id",
+    Job.kind,
+    Job.export_id,
+    unique=True,
+    sqlite_where=_ACTIVE_PER_EXPORT,
+    postgresql_where=_ACTIVE_PER_EXPORT,
+)
+
+
+class Alert(Base):
+    """A failure worth a human's attention, with its backtrace (Lagotto's Notification)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (CheckConstraint(_one_of("level", ALERT_LEVELS), name="level"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    class_name: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)
+    backtrace: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[AlertLevel] = mapped_column(String(8), default="ERROR")
+    hostname: Mapped[str | None] = mapped_column(String(255))
+    export_id: Mapped[int | None] = mapped_column(
+        ForeignKey("data_exports.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolved_at: Mapped[dt.datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<Alert {self.uuid} {self.level} {self.class_name}>"

@@ -1,0 +1,69 @@
+"""Worker processes: SIGTERM lets the running export finish; SIGKILL loses nothing."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.cli.conftest import CLI, Run
+from tests.cli.test_cli import EXPORT_ARGS, a_file
+from tests.pipeline.conftest import add_fault, all_depositions
+
+
+def wait_for(predicate: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def show(run_cli: Run, export_id: str) -> dict[str, Any]:
+    return dict(json.loads(run_cli("show", export_id, "--json").stdout))
+
+
+def start_worker(env: dict[str, str], tmp_path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*CLI, "worker"],
+        env=env,
+        cwd=tmp_path,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_sigterm_lets_the_running_export_finish(
+    run_cli: Run, cli_env: dict[str, str], sandbox: Any, tmp_path: Path
+) -> None:
+    """SIGTERM during an upload: the worker finishes that export, then exits 0."""
+    add_fault(sandbox, method="PUT", path=r"/api/files/", action="latency", seconds=2.0)
+    export_id = run_cli("export", a_file(tmp_path), *EXPORT_ARGS).stdout.strip()
+    worker = start_worker(cli_env, tmp_path)
+    wait_for(lambda: show(run_cli, export_id)["deposition_id"] is not None)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=60) == 0, worker.stderr.read() if worker.stderr else ""
+    assert show(run_cli, export_id)["state"] == "done"
+
+
+def test_killed_worker_job_is_claimed_again_and_resumed(
+    run_cli: Run, cli_env: dict[str, str], sandbox: Any, tmp_path: Path
+) -> None:
+    """SIGKILL mid-upload: once the lease expires another worker resumes the same draft."""
+    env = {**cli_env, "ZENODO_EXPORT_LEASE_SECONDS": "2"}
+    add_fault(sandbox, method="PUT", path=r"/api/files/", action="latency", seconds=30.0, times=1)
+    export_id = run_cli("export", a_file(tmp_path), *EXPORT_ARGS, env=env).stdout.strip()
+    worker = start_worker(env, tmp_path)
+    wait_for(lambda: show(run_cli, export_id)["deposition_id"] is not None)
+    deposition_id = show(run_cli, export_id)["deposition_id"]
+    worker.kill()
+    worker.wait(timeout=10)
+    assert show(run_cli, export_id)["state"] == "processing"
+    time.sleep(2.5)
+    assert run_cli("worker", "--burst", env=env).returncode == 0
+    final = show(run_cli, export_id)
+    assert final["state"] == "done" and final["deposition_id"] == deposition_id
+    assert len(all_depositions(sandbox)) == 1

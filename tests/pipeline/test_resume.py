@@ -1,0 +1,76 @@
+"""Resuming a half-done export never makes a second deposition nor re-sends a confirmed file."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.pipeline.conftest import add_fault, all_depositions, queue, run_burst
+from zenodo_export.exports.metadata import build_metadata
+from zenodo_export.settings import Settings
+from zenodo_export.store import Store, get_export
+from zenodo_export.zenodo import ZenodoClient
+
+
+def published(sandbox: Any) -> list[dict[str, Any]]:
+    return [d for d in all_depositions(sandbox) if d.get("submitted")]
+
+
+def test_lost_publish_answer_is_recognised_on_resume(
+    store: Store, settings: Settings, sandbox: Any, make_file: Any
+) -> None:
+    """Publish succeeds but its answer is lost (504): the retry finds it published."""
+    add_fault(sandbox, method="POST", path=r"/actions/publish$", action="lost_response", times=1)
+    export_id = queue(store, [make_file("a.csv")])
+    tally = run_burst(store, settings)
+    assert tally.counts == {"retry": 1, "done": 1}
+    with store.transaction() as session:
+        export = get_export(session, export_id)
+        assert export.state == "done" and export.doi is not None
+    assert len(all_depositions(sandbox)) == 1 and len(published(sandbox)) == 1
+
+
+def test_dropped_upload_resumes_the_same_draft_and_skips_confirmed_files(
+    store: Store, settings: Settings, sandbox: Any, make_file: Any
+) -> None:
+    """A connection dropped mid-upload: the retry reuses the draft and skips the first file."""
+    first, second = make_file("first.csv", size=4000), make_file("second.csv", size=200_000)
+    add_fault(
+        sandbox, method="PUT", path=r"/second\.csv$", action="drop", after_bytes=50_000, times=1
+    )
+    export_id = queue(store, [first, second])
+    # Seeded jitter: the first retry waits (1 + 0 + 6 * 2) * 0.05 = 0.65 s.
+    slow_retry = settings.model_copy(update={"retry_delay_scale": 0.05, "retry_base_seconds": 0})
+
+    assert run_burst(store, slow_retry, seed=0).counts == {"retry": 1}
+    with store.transaction() as session:
+        export = get_export(session, export_id)
+        deposition_id, uploads = export.deposition_id, dict(export.uploads)
+    assert deposition_id is not None and set(uploads) == {"first.csv"}
+
+    time.sleep(0.8)
+    assert run_burst(store, slow_retry).counts == {"done": 1}
+    with store.transaction() as session:
+        export = get_export(session, export_id)
+        assert export.state == "done" and export.deposition_id == deposition_id
+        assert export.uploads["first.csv"] == uploads["first.csv"]
+        assert set(export.uploads) == {"first.csv", "second.csv"}
+    assert len(all_depositions(sandbox)) == 1
+
+
+def test_a_marked_draft_from_a_dead_attempt_is_adopted(
+    sqlite_store: Store, settings: Settings, sandbox: Any, make_file: Any
+) -> None:
+    """A draft created by an attempt that died before storing its id is found and reused."""
+    export_id = queue(sqlite_store, [make_file("a.csv")])
+    with sqlite_store.transaction() as session:
+        export = get_export(session, export_id)
+        metadata = build_metadata(export.spec, export_key=export.export_key)
+    token = settings.zenodo_token.get_secret_value()
+    with ZenodoClient(settings.zenodo_url, token) as client:
+        orphan = client.create_deposition(metadata)
+    run_burst(sqlite_store, settings)
+    with sqlite_store.transaction() as session:
+        export = get_export(session, export_id)
+        assert export.state == "done" and export.deposition_id == orphan.id
+    assert len(all_depositions(sandbox)) == 1
