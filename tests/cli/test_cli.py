@@ -95,7 +95,11 @@ def test_check_passes_against_the_sandbox_and_fails_without_a_token(
     run_cli: Run, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     """`check` says ok for each item when all is in place, and exits 1 naming what is not."""
-    ok = run_cli("check", "--json", env={**cli_env, "CREATOR": "x", "GITHUB_URL": "https://x"})
+    env = {**cli_env, "CREATOR": "x", "GITHUB_URL": "https://x"}
+    fresh = run_cli("check", env=env)
+    assert fresh.returncode == 1 and "not migrated" in fresh.stdout
+    assert run_cli("list", env=env).returncode == 0  # any other command migrates
+    ok = run_cli("check", "--json", env=env)
     assert ok.returncode == 0, ok.stdout
     assert {item["status"] for item in json.loads(ok.stdout)} == {"ok"}
     env = {k: v for k, v in cli_env.items() if k != "ZENODO_TOKEN"}

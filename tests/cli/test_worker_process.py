@@ -14,10 +14,11 @@ from tests.cli.test_cli import EXPORT_ARGS, a_file
 from tests.pipeline.conftest import add_fault, all_depositions
 
 
-def wait_for(predicate: Any, timeout: float = 30.0) -> None:
+def wait_for(predicate: Any, log: Path, timeout: float = 30.0) -> None:
+    """Wait until ``predicate()`` holds; on time-out, fail showing the worker's log."""
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out; worker log:\n{log.read_text()}"
         time.sleep(0.1)
 
 
@@ -25,15 +26,12 @@ def show(run_cli: Run, export_id: str) -> dict[str, Any]:
     return dict(json.loads(run_cli("show", export_id, "--json").stdout))
 
 
-def start_worker(env: dict[str, str], tmp_path: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [*CLI, "worker"],
-        env=env,
-        cwd=tmp_path,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+def start_worker(env: dict[str, str], tmp_path: Path) -> subprocess.Popen[bytes]:
+    """Start `zenodo-export worker`, its output going to worker.log in the test's dir."""
+    with (tmp_path / "worker.log").open("ab") as log:
+        return subprocess.Popen(
+            [*CLI, "worker"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+        )
 
 
 def test_sigterm_lets_the_running_export_finish(
@@ -43,9 +41,10 @@ def test_sigterm_lets_the_running_export_finish(
     add_fault(sandbox, method="PUT", path=r"/api/files/", action="latency", seconds=2.0)
     export_id = run_cli("export", a_file(tmp_path), *EXPORT_ARGS).stdout.strip()
     worker = start_worker(cli_env, tmp_path)
-    wait_for(lambda: show(run_cli, export_id)["deposition_id"] is not None)
+    wait_for(lambda: show(run_cli, export_id)["deposition_id"] is not None,
+             tmp_path / "worker.log")
     worker.send_signal(signal.SIGTERM)
-    assert worker.wait(timeout=60) == 0, worker.stderr.read() if worker.stderr else ""
+    assert worker.wait(timeout=60) == 0, (tmp_path / "worker.log").read_text()
     assert show(run_cli, export_id)["state"] == "done"
 
 
@@ -57,7 +56,8 @@ def test_killed_worker_job_is_claimed_again_and_resumed(
     add_fault(sandbox, method="PUT", path=r"/api/files/", action="latency", seconds=30.0, times=1)
     export_id = run_cli("export", a_file(tmp_path), *EXPORT_ARGS, env=env).stdout.strip()
     worker = start_worker(env, tmp_path)
-    wait_for(lambda: show(run_cli, export_id)["deposition_id"] is not None)
+    wait_for(lambda: show(run_cli, export_id)["deposition_id"] is not None,
+             tmp_path / "worker.log")
     deposition_id = show(run_cli, export_id)["deposition_id"]
     worker.kill()
     worker.wait(timeout=10)

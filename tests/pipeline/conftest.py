@@ -17,17 +17,12 @@ from zenodo_export.settings import Settings
 from zenodo_export.store import Store
 
 
-def token_of(sandbox: Any) -> str:
-    """Return the first token the sandbox accepts."""
-    return str(sandbox.tokens[0].token)
-
-
 def make_settings(sandbox: Any, tmp_path: Path, **overrides: Any) -> Settings:
     """Settings pointing at the running sandbox, with test-friendly retries."""
     values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
         "zenodo_url": sandbox.api_url,
-        "zenodo_token": token_of(sandbox),
+        "zenodo_token": sandbox.token,
         "retry_delay_scale": 0.0,
         "max_attempts": 3,
         "lease_seconds": 30.0,

@@ -67,7 +67,6 @@ def demo_command(
     today = dt.date.today()
     files = write_demo_report(config.data_dir / "demo" / f"report_{today.isoformat()}", today)
     sandbox_config = build_config(config.data_dir / "sandbox")
-    token = sandbox_config.tokens[0].token
     with run_in_thread(sandbox_config, port=free_port(port)) as sandbox:
         console.print(
             f"Started a local Zenodo sandbox at {sandbox.api_url} "

@@ -26,21 +26,28 @@ def sandbox_command(
     ] = None,
     token: Annotated[
         list[str] | None,
-        typer.Option(help="Token to accept, TOKEN or TOKEN:SCOPE[,SCOPE] (repeatable)."),
+        typer.Option(
+            metavar="TOKEN", help="Token to accept: TOKEN or TOKEN:SCOPE,SCOPE (repeatable)."
+        ),
     ] = None,
     rate_limit: Annotated[
         list[str] | None,
-        typer.Option(help="Requests per window per token, e.g. 100/minute (repeatable)."),
+        typer.Option(
+            metavar="N/PERIOD",
+            help="Requests per window per token, e.g. 100/minute; off (repeatable).",
+        ),
     ] = None,
     max_files: Annotated[int | None, typer.Option(help="Files per record (default 100).")] = None,
     max_file_bytes: Annotated[
-        str | None, typer.Option(help="Bytes per file, e.g. 50G or 10MiB (default 50G).")
+        str | None,
+        typer.Option(metavar="SIZE", help="Bytes per file, e.g. 50G or 10MiB (default 50G)."),
     ] = None,
     max_record_bytes: Annotated[
-        str | None, typer.Option(help="Bytes per record, e.g. 50G (default 50G).")
+        str | None, typer.Option(metavar="SIZE", help="Bytes per record, e.g. 50G (default 50G).")
     ] = None,
     multipart_max_bytes: Annotated[
-        str | None, typer.Option(help="Size cap of the old multipart upload (default 100M).")
+        str | None,
+        typer.Option(metavar="SIZE", help="Size cap of the old multipart upload (default 100M)."),
     ] = None,
     list_lag: Annotated[
         float | None,
@@ -52,7 +59,9 @@ def sandbox_command(
     ] = None,
     fault: Annotated[
         list[str] | None,
-        typer.Option(help="Fault rule 'METHOD PATH_REGEX ACTION [key=value ...]' (repeatable)."),
+        typer.Option(
+            metavar="RULE", help="Fault rule 'METHOD PATH_REGEX ACTION key=value...' (repeatable)."
+        ),
     ] = None,
     bucket_delete_ok: Annotated[
         bool,

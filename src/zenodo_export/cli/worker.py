@@ -19,6 +19,7 @@ from zenodo_export.pipeline.worker import Worker
 def configure_logging(level: int = logging.INFO) -> None:
     """Log one line per event on stderr."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @app.command("worker")

@@ -218,7 +218,8 @@ class ExportRun:
             self.client.delete_file(deposition.id, extra.id)
         for same in plan.skip:
             self.reporter.step(self.export_id, f"{same.name} is already on Zenodo")
-            self._record_upload(same, hashed.get(same.name) or recorded[same.name]["md5"])
+            if same.name in hashed:  # carried over, not yet recorded as ours
+                self._record_upload(same, hashed[same.name])
         bucket = deposition.bucket_url
         if plan.upload and not bucket:
             bucket = self.client.get_deposition(deposition.id).bucket_url
