@@ -134,3 +134,15 @@ def test_worker_without_token_refuses_to_start(run_cli: Run, cli_env: dict[str, 
     """A worker with no token exits at once instead of failing every export."""
     env = {k: v for k, v in cli_env.items() if k != "ZENODO_TOKEN"}
     assert_one_line_error(run_cli("worker", "--burst", env=env), "ZENODO_TOKEN")
+
+
+def test_demo_publishes_to_the_local_sandbox_and_says_so(run_cli: Run, tmp_path: Path) -> None:
+    """The README's first command: a complete export to a local sandbox, said plainly."""
+    env = clean_environment(ZENODO_EXPORT_DATA_DIR=str(tmp_path / "home"))
+    result = run_cli("demo", "--port", "0", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "LOCAL SANDBOX" in result.stdout and "ZENODO_TOKEN" in result.stdout
+    assert "URL: http://127.0.0.1:" in result.stdout and "DOI: 10.5281/zenodo." in result.stdout
+    listed = json.loads(run_cli("list", "--json", env=env).stdout)
+    assert [item["state"] for item in listed] == ["done"]
+    assert (tmp_path / "home" / "zenodo-export.db").exists()

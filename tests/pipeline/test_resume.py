@@ -5,8 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
+
 from tests.pipeline.conftest import add_fault, all_depositions, queue, run_burst
 from zenodo_export.exports.metadata import build_metadata
+from zenodo_export.pipeline.export import utcnow
 from zenodo_export.settings import Settings
 from zenodo_export.store import Store, get_export
 from zenodo_export.zenodo import ZenodoClient
@@ -63,8 +66,9 @@ def test_a_marked_draft_from_a_dead_attempt_is_adopted(
 ) -> None:
     """A draft created by an attempt that died before storing its id is found and reused."""
     export_id = queue(sqlite_store, [make_file("a.csv")])
-    with sqlite_store.transaction() as session:
+    with sqlite_store.transaction() as session:  # what the dead attempt did before dying
         export = get_export(session, export_id)
+        export.started_exporting_at = utcnow()
         metadata = build_metadata(export.spec, export_key=export.export_key)
     token = settings.zenodo_token.get_secret_value()
     with ZenodoClient(settings.zenodo_url, token) as client:
@@ -74,3 +78,14 @@ def test_a_marked_draft_from_a_dead_attempt_is_adopted(
         export = get_export(session, export_id)
         assert export.state == "done" and export.deposition_id == orphan.id
     assert len(all_depositions(sandbox)) == 1
+
+
+def test_a_first_attempt_makes_only_the_three_calls_it_needs(
+    sqlite_store: Store, settings: Settings, sandbox: Any, make_file: Any
+) -> None:
+    """A fresh export: create (with its metadata), upload, publish; no search, no extra PUT."""
+    httpx.delete(f"{sandbox.base_url}/_sandbox/stats").raise_for_status()
+    queue(sqlite_store, [make_file("a.csv")])
+    assert run_burst(sqlite_store, settings).counts == {"done": 1}
+    stats = httpx.get(f"{sandbox.base_url}/_sandbox/stats").json()
+    assert stats["by_status"] == {"201": 2, "202": 1}

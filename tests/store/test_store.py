@@ -192,3 +192,17 @@ def test_sqlite_tilde_is_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         assert (tmp_path / "data" / "zx.db").is_file()
     finally:
         store.dispose()
+
+
+def test_head_constant_matches_alembics_head() -> None:
+    """The HEAD shortcut that skips Alembic names the newest shipped migration."""
+    from alembic.script import ScriptDirectory
+
+    from zenodo_export.store.db import Store
+    from zenodo_export.store.migrations import HEAD
+
+    store = Store.open("sqlite://", migrate=False)
+    try:
+        assert ScriptDirectory.from_config(store.alembic_config()).get_heads() == [HEAD]
+    finally:
+        store.dispose()

@@ -16,7 +16,6 @@ from zenodo_export.cli.app import app
 from zenodo_export.cli.context import console, opened_store, settings
 from zenodo_export.cli.exports import ExportFailed, follow_export
 from zenodo_export.exports.service import create_and_queue
-from zenodo_export.sandbox import build_config, run_in_thread
 
 
 def free_port(preferred: int) -> int:
@@ -63,6 +62,8 @@ def demo_command(
     ),
 ) -> None:
     """Export a demo report end to end to a local Zenodo sandbox (nothing leaves this machine)."""
+    from zenodo_export.sandbox import build_config, run_in_thread
+
     config = settings()
     today = dt.date.today()
     files = write_demo_report(config.data_dir / "demo" / f"report_{today.isoformat()}", today)
@@ -74,7 +75,7 @@ def demo_command(
             highlight=False,
         )
         local = config.model_copy(
-            update={"zenodo_url": sandbox.api_url, "zenodo_token": SecretStr(token)}
+            update={"zenodo_url": sandbox.api_url, "zenodo_token": SecretStr(sandbox.token)}
         )
         with opened_store(local) as store:
             export_id = create_and_queue(

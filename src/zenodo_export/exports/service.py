@@ -23,7 +23,7 @@ def retry_export(store: Store, export_id: int) -> int:
     """Queue a failed (or stuck pending) export again; it resumes from where it stopped.
 
     Clears ``failed_at`` so the export reads ``processing``/``pending`` while it runs again;
-    its alerts stay as history. Returns the job id.
+    its alerts and attempt count stay as history. Returns the job id.
     """
     with store.transaction() as session:
         export = get_export(session, export_id)
@@ -33,7 +33,6 @@ def retry_export(store: Store, export_id: int) -> int:
         if active is not None and export.state != "failed":
             return active.id
         export.failed_at = None
-        export.attempts = 0
         job = DataExportJob.perform_later(session, id=export_id)
         session.flush()
         return job.id

@@ -87,6 +87,12 @@ class Snapshot:
     uploads: dict[str, Any]
     finished: bool
     previous_doi: str | None
+    first_attempt: bool
+
+
+def metadata_of(snap: Snapshot) -> dict[str, Any]:
+    """Return the full Zenodo metadata of the export."""
+    return build_metadata(snap.spec, export_key=snap.export_key, previous_doi=snap.previous_doi)
 
 
 def utcnow() -> dt.datetime:
@@ -119,14 +125,12 @@ class ExportRun:
             self.reporter.step(self.export_id, "already finished, nothing to do")
             return
         local = self._local_files(snap.spec)
-        deposition = self._ensure_draft(snap)
+        deposition, created = self._ensure_draft(snap)
         if not deposition.is_published:
             self._sync_files(deposition, local, snap.uploads)
-            self.reporter.step(self.export_id, "sending the metadata")
-            metadata = build_metadata(
-                snap.spec, export_key=snap.export_key, previous_doi=snap.previous_doi
-            )
-            self.client.update_metadata(deposition.id, metadata)
+            if not created:  # an adopted or resumed draft may hold other metadata
+                self.reporter.step(self.export_id, "sending the metadata")
+                self.client.update_metadata(deposition.id, metadata_of(snap))
             self.reporter.step(self.export_id, f"publishing deposition {deposition.id}")
             deposition = self.client.publish(deposition.id)
         self._finish(deposition)
@@ -136,6 +140,11 @@ class ExportRun:
     def _start(self) -> Snapshot:
         with self.store.transaction() as session:
             export = get_export(session, self.export_id)
+            first = (
+                export.started_exporting_at is None
+                and export.failed_at is None
+                and export.attempts == 0
+            )
             if export.finished_exporting_at is None and export.started_exporting_at is None:
                 export.started_exporting_at = utcnow()
             previous = None
@@ -150,6 +159,7 @@ class ExportRun:
                 uploads=dict(export.uploads or {}),
                 finished=export.finished_exporting_at is not None,
                 previous_doi=previous,
+                first_attempt=first,
             )
 
     def versioning_mode(self, spec: ExportSpec) -> str:
@@ -167,21 +177,20 @@ class ExportRun:
 
     # Step 3 ------------------------------------------------------------------------------
 
-    def _ensure_draft(self, snap: Snapshot) -> Deposition:
+    def _ensure_draft(self, snap: Snapshot) -> tuple[Deposition, bool]:
+        """Return the export's draft (or record), and whether this call created it."""
         if snap.deposition_id is not None:
-            return self._stored_deposition(snap.deposition_id)
-        adopted = self._find_marked_draft(snap.export_key)
+            return self._stored_deposition(snap.deposition_id), False
+        # Only an earlier attempt can have left a draft (every attempt stamps the start first).
+        adopted = None if snap.first_attempt else self._find_marked_draft(snap.export_key)
         if adopted is not None:
             self.reporter.step(self.export_id, f"adopting draft {adopted.id}")
-            deposition = self.client.get_deposition(adopted.id)
+            deposition, created = self.client.get_deposition(adopted.id), False
         else:
             self.reporter.step(self.export_id, "creating the deposition")
-            metadata = build_metadata(
-                snap.spec, export_key=snap.export_key, previous_doi=snap.previous_doi
-            )
-            deposition = self.client.create_deposition(metadata)
+            deposition, created = self.client.create_deposition(metadata_of(snap)), True
         self._remember_deposition(deposition)
-        return deposition
+        return deposition, created
 
     def _stored_deposition(self, deposition_id: int) -> Deposition:
         try:

@@ -16,6 +16,13 @@ from zenodo_export.store import DataExport, Store, get_export, jobs
 def follow(store: Store, runner: JobRunner, export_id: int, *, poll: float = 0.5) -> DataExport:
     """Run or watch ``export_id`` until it is done or failed; return the final row."""
     me = worker_id()
+    try:
+        return _follow(store, runner, export_id, me, poll)
+    finally:
+        runner.close()
+
+
+def _follow(store: Store, runner: JobRunner, export_id: int, me: str, poll: float) -> DataExport:
     while True:
         with store.transaction() as session:
             export = get_export(session, export_id)

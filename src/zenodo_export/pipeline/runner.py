@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -53,6 +54,32 @@ def client_factory(settings: Settings) -> ClientFactory:
     return build
 
 
+class ThreadClients:
+    """One Zenodo client per thread, kept for the next job (connections and TLS set-up reused)."""
+
+    def __init__(self, factory: ClientFactory) -> None:
+        self.factory = factory
+        self._local = threading.local()
+        self._all: list[ZenodoClient] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> ZenodoClient:
+        """Return this thread's client, building it on first use."""
+        client: ZenodoClient | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self.factory()
+            with self._lock:
+                self._all.append(client)
+        return client
+
+    def close(self) -> None:
+        """Close every client built so far."""
+        with self._lock:
+            for client in self._all:
+                client.close()
+            self._all.clear()
+
+
 def secrets_of(settings: Settings) -> tuple[str, ...]:
     """Return the strings that must never be stored or printed."""
     return (settings.zenodo_token.get_secret_value(),) if settings.zenodo_token else ()
@@ -72,10 +99,14 @@ class JobRunner:
     ) -> None:
         self.store = store
         self.settings = settings
-        self.clients = clients or client_factory(settings)
+        self.clients = ThreadClients(clients or client_factory(settings))
         self.reporter = reporter
         self.rng = rng or random.Random()
         self.secrets = secrets_of(settings)
+
+    def close(self) -> None:
+        """Close the Zenodo clients of every thread."""
+        self.clients.close()
 
     def perform(self, job: ClaimedJob) -> Outcome:
         """Run the job's export and settle the outcome in the store."""
@@ -83,14 +114,13 @@ class JobRunner:
             jobs.fail(self.store, job, f"job {job.id} of kind {job.kind} names no export")
             return Outcome("failed", error="no export")
         try:
-            with self.clients() as client:
-                ExportRun(
-                    self.store,
-                    client,
-                    job.export_id,
-                    reporter=self.reporter,
-                    versioning=self.settings.versioning,
-                ).run()
+            ExportRun(
+                self.store,
+                self.clients.get(),
+                job.export_id,
+                reporter=self.reporter,
+                versioning=self.settings.versioning,
+            ).run()
         except Exception as exc:
             return self._settle_failure(job, exc)
         return Outcome("done") if jobs.complete(self.store, job) else Outcome("lost")

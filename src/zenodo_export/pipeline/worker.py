@@ -97,7 +97,10 @@ class Worker:
         ]
         for thread in threads:
             thread.start()
-        self._wait(threads, grace)
+        try:
+            self._wait(threads, grace)
+        finally:
+            self.runner.close()
         return self.tally
 
     def stop(self) -> None:
