@@ -6,8 +6,11 @@ import json
 import signal
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.cli.conftest import CLI, Run
 from tests.cli.test_cli import EXPORT_ARGS, a_file
@@ -26,38 +29,48 @@ def show(run_cli: Run, export_id: str) -> dict[str, Any]:
     return dict(json.loads(run_cli("show", export_id, "--json").stdout))
 
 
-def start_worker(env: dict[str, str], tmp_path: Path) -> subprocess.Popen[bytes]:
-    """Start `zenodo-export worker`, its output going to worker.log in the test's dir."""
-    with (tmp_path / "worker.log").open("ab") as log:
-        return subprocess.Popen(
-            [*CLI, "worker"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
-        )
+@pytest.fixture
+def start_worker() -> Iterator[Callable[[dict[str, str], Path], subprocess.Popen[bytes]]]:
+    """Start `zenodo-export worker` processes (output in worker.log); all are killed at teardown."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(env: dict[str, str], tmp_path: Path) -> subprocess.Popen[bytes]:
+        with (tmp_path / "worker.log").open("ab") as log:
+            process = subprocess.Popen(
+                [*CLI, "worker"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+            )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def test_sigterm_lets_the_running_export_finish(
-    run_cli: Run, cli_env: dict[str, str], sandbox: Any, tmp_path: Path
+    run_cli: Run, cli_env: dict[str, str], sandbox: Any, tmp_path: Path, start_worker: Any
 ) -> None:
     """SIGTERM during an upload: the worker finishes that export, then exits 0."""
     add_fault(sandbox, method="PUT", path=r"/api/files/", action="latency", seconds=2.0)
     export_id = run_cli("export", a_file(tmp_path), *EXPORT_ARGS).stdout.strip()
     worker = start_worker(cli_env, tmp_path)
-    wait_for(lambda: show(run_cli, export_id)["deposition_id"] is not None,
-             tmp_path / "worker.log")
+    wait_for(lambda: show(run_cli, export_id)["deposition_id"] is not None, tmp_path / "worker.log")
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=60) == 0, (tmp_path / "worker.log").read_text()
     assert show(run_cli, export_id)["state"] == "done"
 
 
 def test_killed_worker_job_is_claimed_again_and_resumed(
-    run_cli: Run, cli_env: dict[str, str], sandbox: Any, tmp_path: Path
+    run_cli: Run, cli_env: dict[str, str], sandbox: Any, tmp_path: Path, start_worker: Any
 ) -> None:
     """SIGKILL mid-upload: once the lease expires another worker resumes the same draft."""
     env = {**cli_env, "ZENODO_EXPORT_LEASE_SECONDS": "2"}
     add_fault(sandbox, method="PUT", path=r"/api/files/", action="latency", seconds=30.0, times=1)
     export_id = run_cli("export", a_file(tmp_path), *EXPORT_ARGS, env=env).stdout.strip()
     worker = start_worker(env, tmp_path)
-    wait_for(lambda: show(run_cli, export_id)["deposition_id"] is not None,
-             tmp_path / "worker.log")
+    wait_for(lambda: show(run_cli, export_id)["deposition_id"] is not None, tmp_path / "worker.log")
     deposition_id = show(run_cli, export_id)["deposition_id"]
     worker.kill()
     worker.wait(timeout=10)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
-
 from zenodo_export.cli.app import app
 from zenodo_export.errors import (
     ConfigError,
@@ -38,21 +36,18 @@ def _register_commands() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; our errors print one line on stderr and exit non-zero, no traceback."""
+    """Run the CLI; our errors print one line on stderr and exit non-zero, no traceback.
+
+    Usage errors are Typer's own (one message, exit code 2).
+    """
     _register_commands()
     try:
-        result = app(args=argv, standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        sys.exit(130)
+        app(args=argv)
     except ZenodoExportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exit_code_for(exc))
     except KeyboardInterrupt:
         sys.exit(130)
-    sys.exit(result if isinstance(result, int) else 0)
 
 
 __all__ = ["app", "exit_code_for", "main"]
