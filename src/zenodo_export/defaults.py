@@ -37,6 +37,18 @@ RETRY_DELAY_SCALE = 1.0
 LEASE_SECONDS = 60.0
 """How long a claimed job stays ours without a heartbeat; a killed worker's job is free after it."""
 
+SETTLE_SECONDS = 30.0
+"""How long to watch Zenodo settle after a create/publish/newversion with no clear answer."""
+
+JANITOR_GRACE_SECONDS = 3600.0
+"""Age after which a marked draft that no export owns is deleted by the janitor."""
+
+JANITOR_INTERVAL_SECONDS = 3600.0
+"""How often the workers run the janitor."""
+
+DEFER_SECONDS = 5.0
+"""How long an export waits before looking again whether an earlier version has finished."""
+
 POLL_INTERVAL = 1.0
 """Seconds an idle worker waits before looking for a ready job again."""
 

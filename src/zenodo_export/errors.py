@@ -13,6 +13,7 @@ Branches say what a caller can do about the error, not where it came from::
     ├── Conflict                  the remote state disagrees with ours (e.g. already published)
     └── Transient                 try again later; ``retry_after`` says when if anyone knows
         ├── RateLimited           429/503 with Retry-After: postpone, do not count an attempt
+        ├── Deferred              another export must finish first: postpone, no attempt used
         └── ChecksumMismatch      a file arrived damaged: upload it again
 
 Foreign exceptions (httpx, SQLAlchemy) are translated at exactly one boundary each and chained
@@ -102,6 +103,10 @@ class RateLimited(Transient):
     """Zenodo asked us to slow down (429, or 503 with Retry-After)."""
 
 
+class Deferred(Transient):
+    """Not now: another export (an earlier version of the same name) must finish first."""
+
+
 class ChecksumMismatch(Transient):
     """The checksum Zenodo computed differs from ours: the file arrived damaged."""
 
@@ -111,6 +116,7 @@ __all__ = [
     "ChecksumMismatch",
     "ConfigError",
     "Conflict",
+    "Deferred",
     "FieldError",
     "InvalidExport",
     "NotFound",

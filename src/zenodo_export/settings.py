@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     retry_delay_scale: float = Field(default=defaults.RETRY_DELAY_SCALE, ge=0)
     lease_seconds: float = Field(default=defaults.LEASE_SECONDS, gt=0)
     poll_interval: float = Field(default=defaults.POLL_INTERVAL, gt=0)
+    settle_seconds: float = Field(default=defaults.SETTLE_SECONDS, ge=0)
+    defer_seconds: float = Field(default=defaults.DEFER_SECONDS, ge=0)
+    janitor_grace_seconds: float = Field(default=defaults.JANITOR_GRACE_SECONDS, ge=0)
+    janitor_interval_seconds: float = Field(default=defaults.JANITOR_INTERVAL_SECONDS, gt=0)
     versioning: VersioningMode = "native"
     license: str = defaults.LICENSE
     creator: str | None = Field(default=None, validation_alias=AliasChoices("CREATOR"))

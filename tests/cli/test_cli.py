@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import Run, clean_environment
+from tests.fixtures.cli import Run, clean_environment
 
 EXPORT_ARGS = [
     "--name",

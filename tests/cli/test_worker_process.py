@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import CLI, Run
 from tests.cli.test_cli import EXPORT_ARGS, a_file
+from tests.fixtures.cli import CLI, Run
 from tests.pipeline.conftest import add_fault, all_depositions
 
 

@@ -28,6 +28,8 @@ def make_settings(sandbox: Any, tmp_path: Path, **overrides: Any) -> Settings:
         "lease_seconds": 30.0,
         "poll_interval": 0.05,
         "http_timeout": 10.0,
+        "settle_seconds": 1.0,
+        "defer_seconds": 0.2,
     }
     values.update(overrides)
     return Settings(**values)

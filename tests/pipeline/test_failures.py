@@ -31,7 +31,7 @@ def test_missing_file_fails_at_once_with_an_alert_and_no_network_call(
         assert export.state == "failed" and export.attempts == 1
         assert export.started_exporting_at is None and export.finished_exporting_at is None
         assert "does not exist" in (export.last_error or "")
-        assert [job.status for job in list_jobs(session)] == ["failed"]
+        assert [j.status for j in list_jobs(session) if j.kind == "data_export"] == ["failed"]
     [alert] = alerts_of(store, export_id)
     assert alert.class_name.endswith("InvalidExport") and "gone.csv" in alert.message
     assert "Traceback" in alert.backtrace and "_checked_size" in alert.backtrace

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.pipeline.conftest import add_fault, all_depositions, queue, run_burst
+from tests.pipeline.conftest import add_fault, all_depositions, make_settings, queue, run_burst
 from zenodo_export.exports.metadata import build_metadata
-from zenodo_export.pipeline.export import utcnow
+from zenodo_export.pipeline.files import utcnow
 from zenodo_export.settings import Settings
 from zenodo_export.store import Store, get_export
 from zenodo_export.zenodo import ZenodoClient
@@ -19,18 +20,55 @@ def published(sandbox: Any) -> list[dict[str, Any]]:
     return [d for d in all_depositions(sandbox) if d.get("submitted")]
 
 
-def test_lost_publish_answer_is_recognised_on_resume(
+def test_lost_publish_answer_is_reconciled_without_publishing_again(
     store: Store, settings: Settings, sandbox: Any, make_file: Any
 ) -> None:
-    """Publish succeeds but its answer is lost (504): the retry finds it published."""
+    """Publish succeeds but its answer is lost (504): the state is read, not the call repeated."""
     add_fault(sandbox, method="POST", path=r"/actions/publish$", action="lost_response", times=1)
     export_id = queue(store, [make_file("a.csv")])
-    tally = run_burst(store, settings)
-    assert tally.counts == {"retry": 1, "done": 1}
+    assert run_burst(store, settings).counts == {"done": 1}
     with store.transaction() as session:
         export = get_export(session, export_id)
         assert export.state == "done" and export.doi is not None
     assert len(all_depositions(sandbox)) == 1 and len(published(sandbox)) == 1
+
+
+def test_publish_that_did_not_happen_is_retried_once_settled(
+    store: Store, settings: Settings, sandbox: Any, make_file: Any
+) -> None:
+    """A 504 from publish with nothing done: watched until settled, then published next attempt."""
+    add_fault(sandbox, method="POST", path=r"/actions/publish$", action="fail", status=504)
+    export_id = queue(store, [make_file("a.csv")])
+    assert run_burst(store, settings).counts == {"retry": 1, "done": 1}
+    with store.transaction() as session:
+        assert get_export(session, export_id).state == "done"
+    assert len(all_depositions(sandbox)) == 1 and len(published(sandbox)) == 1
+
+
+def test_create_without_answer_adopts_the_draft_it_made(
+    store: Store, settings: Settings, sandbox: Any, make_file: Any
+) -> None:
+    """Create answered 504 after making the draft: the marked draft is found, not made twice."""
+    add_fault(sandbox, method="POST", path=r"/deposit/depositions$", action="lost_response")
+    export_id = queue(store, [make_file("a.csv")])
+    assert run_burst(store, settings).counts == {"done": 1}
+    with store.transaction() as session:
+        assert get_export(session, export_id).state == "done"
+    assert len(all_depositions(sandbox)) == 1
+
+
+def test_create_without_answer_waits_for_the_lagging_list(
+    sqlite_store: Store, sandbox_factory: Any, tmp_path: Path, make_file: Any
+) -> None:
+    """The list lags behind creation: an unclear create is watched until its draft shows up."""
+    lagging = sandbox_factory(list_lag_seconds=1.5)
+    lagging.add_fault(
+        {"method": "POST", "path": r"/deposit/depositions$", "action": "lost_response"}
+    )
+    config = make_settings(lagging, tmp_path, settle_seconds=5.0)
+    queue(sqlite_store, [make_file("a.csv")])
+    assert run_burst(sqlite_store, config).counts == {"done": 1}
+    assert len(all_depositions(lagging)) == 1
 
 
 def test_dropped_upload_resumes_the_same_draft_and_skips_confirmed_files(

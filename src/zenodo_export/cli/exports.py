@@ -15,8 +15,8 @@ from zenodo_export.cli.progress import RichReporter
 from zenodo_export.errors import ConfigError, ZenodoExportError
 from zenodo_export.exports.service import create_and_queue, retry_export
 from zenodo_export.exports.views import export_view
-from zenodo_export.pipeline.export import LogReporter, Reporter
 from zenodo_export.pipeline.follow import follow
+from zenodo_export.pipeline.reporting import LogReporter, Reporter
 from zenodo_export.pipeline.runner import JobRunner
 from zenodo_export.settings import Settings
 from zenodo_export.store import DataExport, Store, get_export, list_exports

@@ -13,7 +13,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from zenodo_export.pipeline.export import LogReporter
+from zenodo_export.pipeline.reporting import LogReporter
 
 
 class RichReporter(LogReporter):

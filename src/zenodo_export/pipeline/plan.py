@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from zenodo_export.errors import RateLimited, Rejected, Transient, ZenodoExportError
+from zenodo_export.errors import Deferred, RateLimited, Rejected, Transient, ZenodoExportError
 from zenodo_export.zenodo.models import RemoteFile
 
 
@@ -104,7 +104,7 @@ def decide(
     rng: random.Random | None = None,
 ) -> Decision:
     """Decide whether a failed attempt is retried, postponed (rate limit) or final."""
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | Deferred):
         return Decision("postpone", exc.retry_after if exc.retry_after is not None else 60.0)
     if isinstance(exc, Rejected) or (
         isinstance(exc, ZenodoExportError) and not isinstance(exc, Transient)

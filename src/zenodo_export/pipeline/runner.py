@@ -15,10 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from zenodo_export.pipeline.export import ExportRun, Reporter, utcnow
+from zenodo_export.pipeline import janitor
+from zenodo_export.pipeline.export import ExportRun
+from zenodo_export.pipeline.files import utcnow
 from zenodo_export.pipeline.plan import decide
+from zenodo_export.pipeline.reporting import Reporter
 from zenodo_export.settings import Settings
-from zenodo_export.store import ClaimedJob, Store, get_export, jobs, record_alert
+from zenodo_export.store import ClaimedJob, DataExportJob, Store, get_export, jobs, record_alert
 from zenodo_export.store.alerts import scrub
 from zenodo_export.zenodo.client import ZenodoClient
 
@@ -109,21 +112,40 @@ class JobRunner:
         self.clients.close()
 
     def perform(self, job: ClaimedJob) -> Outcome:
-        """Run the job's export and settle the outcome in the store."""
-        if job.export_id is None:
-            jobs.fail(self.store, job, f"job {job.id} of kind {job.kind} names no export")
-            return Outcome("failed", error="no export")
+        """Run the job by its kind and settle the outcome in the store."""
+        handlers = {DataExportJob.KIND: self._export, janitor.KIND: self._janitor}
+        handler = handlers.get(job.kind)
+        if handler is None or (job.kind == DataExportJob.KIND and job.export_id is None):
+            jobs.fail(self.store, job, f"job {job.id}: unknown kind {job.kind!r} or no export")
+            return Outcome("failed", error="unknown job")
         try:
-            ExportRun(
-                self.store,
-                self.clients.get(),
-                job.export_id,
-                reporter=self.reporter,
-                versioning=self.settings.versioning,
-            ).run()
+            handler(job)
         except Exception as exc:
             return self._settle_failure(job, exc)
         return Outcome("done") if jobs.complete(self.store, job) else Outcome("lost")
+
+    def _export(self, job: ClaimedJob) -> None:
+        assert job.export_id is not None
+        ExportRun(
+            self.store,
+            self.clients.get(),
+            job.export_id,
+            reporter=self.reporter,
+            versioning=self.settings.versioning,
+            settle_seconds=self.settings.settle_seconds,
+            defer_seconds=self.settings.defer_seconds,
+        ).run()
+
+    def _janitor(self, job: ClaimedJob) -> None:
+        report = janitor.run_janitor(
+            self.store, self.clients.get(), grace_seconds=self.settings.janitor_grace_seconds
+        )
+        log.info(
+            "janitor: %d draft(s) seen, %d orphan(s) deleted",
+            report.drafts_seen,
+            len(report.orphans),
+        )
+        schedule_janitor(self.store, self.settings, after=job)
 
     def _settle_failure(self, job: ClaimedJob, exc: Exception) -> Outcome:
         decision = decide(
@@ -135,39 +157,51 @@ class JobRunner:
             rng=self.rng,
         )
         message = scrub(f"{type(exc).__name__}: {exc}", self.secrets)
-        export_id = job.export_id
-        assert export_id is not None
+        what = f"export {job.export_id}" if job.export_id is not None else f"{job.kind} job"
         if decision.action == "fail":
-            self._mark_failed(export_id, exc, message, attempts=job.attempts)
+            self._mark_failed(job, exc, message)
             jobs.fail(self.store, job, message)
-            log.error("export %s failed for good: %s", export_id, message)
+            log.error("%s failed for good: %s", what, message)
             return Outcome("failed", error=message)
         run_at = utcnow() + dt.timedelta(seconds=decision.delay)
-        self._note_error(export_id, message, attempts=job.attempts)
+        self._note_error(job, message)
         counted = decision.action == "retry"
         if not jobs.retry_at(self.store, job, run_at, error=message, count_attempt=counted):
             return Outcome("lost", error=message)
         log.warning(
-            "export %s: %s; %s at %s",
-            export_id,
+            "%s: %s; %s at %s",
+            what,
             message,
             "retrying" if counted else "postponed",
             run_at.isoformat(),
         )
         return Outcome(decision.action, run_at=run_at, error=message)
 
-    def _mark_failed(self, export_id: int, exc: Exception, message: str, *, attempts: int) -> None:
+    def _mark_failed(self, job: ClaimedJob, exc: Exception, message: str) -> None:
         with self.store.transaction() as session:
-            export = get_export(session, export_id)
-            export.failed_at = utcnow()
-            export.started_exporting_at = None
-            export.finished_exporting_at = None
-            export.last_error = message
-            export.attempts = attempts
-            record_alert(session, exc, export_id=export_id, secrets=self.secrets)
+            if job.export_id is not None:
+                export = get_export(session, job.export_id)
+                export.failed_at = utcnow()
+                export.started_exporting_at = None
+                export.finished_exporting_at = None
+                export.last_error = message
+                export.attempts = job.attempts
+            record_alert(session, exc, export_id=job.export_id, secrets=self.secrets)
 
-    def _note_error(self, export_id: int, message: str, *, attempts: int) -> None:
+    def _note_error(self, job: ClaimedJob, message: str) -> None:
+        if job.export_id is None:
+            return
         with self.store.transaction() as session:
-            export = get_export(session, export_id)
+            export = get_export(session, job.export_id)
             export.last_error = message
-            export.attempts = attempts
+            export.attempts = job.attempts
+
+
+def schedule_janitor(store: Store, settings: Settings, *, after: ClaimedJob | None = None) -> None:
+    """Queue the next janitor run one interval from now (once: never two waiting)."""
+    run_at = utcnow() + dt.timedelta(seconds=settings.janitor_interval_seconds)
+    with store.transaction() as session:
+        if after is not None:  # the running janitor job itself is still active
+            jobs.enqueue(session, janitor.KIND, run_at=run_at)
+        else:
+            jobs.enqueue_once(session, janitor.KIND, run_at=run_at)

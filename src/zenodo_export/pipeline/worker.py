@@ -16,7 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from zenodo_export.pipeline.runner import JobRunner, Outcome
+from zenodo_export.pipeline.runner import JobRunner, Outcome, schedule_janitor
 from zenodo_export.store import ClaimedJob, Store, jobs
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ class Worker:
 
     def run(self, *, grace: float | None = None) -> Tally:
         """Work until stopped (or, in burst mode, until no job is ready); return the tally."""
+        schedule_janitor(self.store, self.settings)
         threads = [
             threading.Thread(target=self._loop, name=f"worker-{n}", daemon=True)
             for n in range(self.concurrency)

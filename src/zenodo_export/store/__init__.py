@@ -7,7 +7,15 @@ ours (``Transient`` when the database is unavailable, ``Conflict`` on a violated
 
 from zenodo_export.store.alerts import list_alerts, record_alert, resolve_alert
 from zenodo_export.store.db import Store
-from zenodo_export.store.exports import count_exports, get_export, list_exports, previous_version
+from zenodo_export.store.exports import (
+    count_exports,
+    earlier_in_progress,
+    exports_by_key,
+    get_export,
+    list_exports,
+    owner_of_deposition,
+    previous_version,
+)
 from zenodo_export.store.jobs import (
     ClaimedJob,
     DataExportJob,
@@ -15,6 +23,7 @@ from zenodo_export.store.jobs import (
     claim,
     complete,
     enqueue,
+    enqueue_once,
     fail,
     heartbeat,
     list_jobs,
@@ -50,7 +59,10 @@ __all__ = [
     "claim",
     "complete",
     "count_exports",
+    "earlier_in_progress",
     "enqueue",
+    "enqueue_once",
+    "exports_by_key",
     "fail",
     "get_export",
     "heartbeat",
@@ -58,6 +70,7 @@ __all__ = [
     "list_exports",
     "list_jobs",
     "next_run_at",
+    "owner_of_deposition",
     "previous_version",
     "ready_count",
     "record_alert",

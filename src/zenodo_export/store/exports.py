@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from zenodo_export.errors import NotFound
-from zenodo_export.store.models import DataExport, ExportState
+from zenodo_export.store.models import ACTIVE_JOB_STATUSES, DataExport, ExportState, Job
 
 
 def get_export(session: Session, export_id: int) -> DataExport:
@@ -69,3 +71,40 @@ def previous_version(session: Session, export: DataExport) -> DataExport | None:
         .limit(1)
     )
     return session.scalars(statement).first()
+
+
+def earlier_in_progress(session: Session, export: DataExport) -> DataExport | None:
+    """Return an earlier export of the same name and type still queued or running, if any.
+
+    Versions of one name are published in order: a later export waits for this one.
+    """
+    active = select(Job.id).where(
+        Job.export_id == DataExport.id, Job.status.in_(ACTIVE_JOB_STATUSES)
+    )
+    statement = (
+        select(DataExport)
+        .where(
+            DataExport.type == export.type,
+            DataExport.name == export.name,
+            DataExport.id < export.id,
+            DataExport.state.in_(("pending", "processing")),
+            active.exists(),
+        )
+        .order_by(DataExport.id)
+        .limit(1)
+    )
+    return session.scalars(statement).first()
+
+
+def owner_of_deposition(session: Session, deposition_id: int) -> DataExport | None:
+    """Return the export that stored this deposition id, if any."""
+    statement = select(DataExport).where(DataExport.deposition_id == deposition_id).limit(1)
+    return session.scalars(statement).first()
+
+
+def exports_by_key(session: Session, keys: Collection[str]) -> dict[str, DataExport]:
+    """Return the exports whose export key is among ``keys``, by key."""
+    if not keys:
+        return {}
+    statement = select(DataExport).where(DataExport.export_key.in_(list(keys)))
+    return {export.export_key: export for export in session.scalars(statement)}

@@ -109,6 +109,15 @@ def enqueue(
     return job
 
 
+def enqueue_once(session: Session, kind: str, *, run_at: dt.datetime | None = None) -> Job:
+    """Queue a job of ``kind`` that has no export, unless one is already queued or running."""
+    statement = select(Job).where(
+        Job.kind == kind, Job.export_id.is_(None), Job.status.in_(ACTIVE_JOB_STATUSES)
+    )
+    existing = session.scalars(statement).first()
+    return existing if existing is not None else enqueue(session, kind, run_at=run_at)
+
+
 class DataExportJob:
     """The job that archives one export (the seed's ``DataExportJob``)."""
 

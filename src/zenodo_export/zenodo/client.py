@@ -111,6 +111,27 @@ class ZenodoClient:
         body = self._json("GET", "deposit/depositions", "listing depositions", params=params)
         return [Deposition(item) for item in body or ()]
 
+    def iter_depositions(
+        self, *, status: str | None = None, query: str | None = None
+    ) -> Iterator[Deposition]:
+        """Yield every deposition the list gives, page by page (at most 100 a page)."""
+        page = 1
+        while True:
+            batch = self.list_depositions(status=status, query=query, size=100, page=page)
+            yield from batch
+            if len(batch) < 100:
+                return
+            page += 1
+
+    def latest_version_id(self, record_id: int) -> int:
+        """Return the id of the newest published version of ``record_id``'s concept."""
+        body = self._json(
+            "GET",
+            f"records/{record_id}/versions/latest",
+            f"finding the latest version of record {record_id}",
+        )
+        return int(body["id"])
+
     def update_metadata(self, deposition_id: int, metadata: dict[str, Any]) -> Deposition:
         """Replace a draft's metadata (Zenodo's PUT replaces, it does not merge)."""
         return Deposition(

@@ -1,0 +1,44 @@
+"""The ``janitor`` command: delete our drafts that no export owns (Zenodo never expires them)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from zenodo_export.cli.app import app
+from zenodo_export.cli.context import console, opened_store, print_json, settings
+from zenodo_export.errors import ConfigError
+from zenodo_export.pipeline.janitor import run_janitor
+from zenodo_export.pipeline.runner import client_factory
+
+
+@app.command("janitor")
+def janitor_command(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list the orphans.")] = False,
+    grace: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds a draft must be old to be deleted "
+            "[default: ZENODO_EXPORT_JANITOR_GRACE_SECONDS]."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (a stable format).")] = False,
+) -> None:
+    """Delete drafts carrying our mark that no export owns, once older than the grace period."""
+    config = settings()
+    if config.zenodo_token is None:
+        raise ConfigError("ZENODO_TOKEN is not set (ZENODO_KEY is read too)")
+    grace_seconds = config.janitor_grace_seconds if grace is None else grace
+    with opened_store(config) as store, client_factory(config)() as client:
+        report = run_janitor(store, client, grace_seconds=grace_seconds, dry_run=dry_run)
+    if as_json:
+        print_json(asdict(report))
+        return
+    verb = "would delete" if dry_run else "deleted"
+    ids = ", ".join(map(str, report.orphans)) or "none"
+    console.print(
+        f"{report.drafts_seen} draft(s) seen; {verb} {len(report.orphans)} orphan(s): {ids}",
+        highlight=False,
+    )

@@ -1,0 +1,100 @@
+"""Make a draft hold exactly the export's files, recording each confirmed upload at once.
+
+Files carried into a new-version draft are deleted when this export lacks them, overwritten
+when they differ, and kept when their md5 matches. Each upload's size, md5 and mtime are
+stored as soon as Zenodo confirms them, so a resumed attempt never sends a file twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from zenodo_export.exports.spec import ExportSpec, check_files
+from zenodo_export.pipeline.drafts import Drafts
+from zenodo_export.pipeline.plan import LocalFile, needs_hash, plan_files
+from zenodo_export.pipeline.reporting import Reporter
+from zenodo_export.store import Store, get_export
+from zenodo_export.zenodo.models import Deposition
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+def md5_of(path: str, chunk_size: int = 1024 * 1024) -> str:
+    """Return the md5 hex digest of a file, reading it in chunks."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as stream:
+        while chunk := stream.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def local_files(spec: ExportSpec) -> list[LocalFile]:
+    """Check the export's files (``InvalidExport`` naming a bad one) and describe them."""
+    check_files(spec)
+    found = []
+    for path in spec.files:
+        stat = os.stat(path)
+        found.append(LocalFile(Path(path).name, path, stat.st_size, stat.st_mtime_ns))
+    return found
+
+
+class FileSync:
+    """Syncs one export's files into its draft."""
+
+    def __init__(self, store: Store, drafts: Drafts, export_id: int, reporter: Reporter) -> None:
+        self.store = store
+        self.drafts = drafts
+        self.client = drafts.client
+        self.export_id = export_id
+        self.reporter = reporter
+
+    def sync(
+        self, deposition: Deposition, local: list[LocalFile], recorded: dict[str, Any]
+    ) -> None:
+        """Delete, skip and upload so that the draft holds exactly ``local``."""
+        remote = deposition.files
+        hashed = {item.name: md5_of(item.path) for item in needs_hash(local, remote, recorded)}
+        plan = plan_files(local, remote, recorded, hashed)
+        for extra in plan.delete:
+            self.reporter.step(self.export_id, f"removing {extra.name} from the draft")
+            self.drafts.delete_file(deposition, extra.id, extra.name)
+        for same in plan.skip:
+            self.reporter.step(self.export_id, f"{same.name} is already on Zenodo")
+            if same.name in hashed:  # carried over, not yet recorded as ours
+                self._record(same, hashed[same.name])
+        bucket = deposition.bucket_url
+        if plan.upload and not bucket:
+            bucket = self.client.get_deposition(deposition.id).bucket_url
+        for item in plan.upload:
+            self._upload(str(bucket), item)
+
+    def _upload(self, bucket_url: str, item: LocalFile) -> None:
+        self.reporter.file_started(self.export_id, item.name, item.size)
+
+        def progress(sent: int) -> None:
+            self.reporter.advance(self.export_id, item.name, sent)
+
+        try:
+            done = self.client.upload(bucket_url, item.path, name=item.name, progress=progress)
+        finally:
+            self.reporter.file_done(self.export_id, item.name)
+        self._record(item, done.md5)
+
+    def _record(self, item: LocalFile, md5: str) -> None:
+        with self.store.transaction() as session:
+            export = get_export(session, self.export_id)
+            uploads = dict(export.uploads or {})
+            uploads[item.name] = {
+                "size": item.size,
+                "md5": md5,
+                "mtime_ns": item.mtime_ns,
+                "uploaded_at": utcnow().isoformat(),
+            }
+            export.uploads = uploads
