@@ -49,6 +49,12 @@ JANITOR_INTERVAL_SECONDS = 3600.0
 DEFER_SECONDS = 5.0
 """How long an export waits before looking again whether an earlier version has finished."""
 
+RATE_LIMITS = "100/minute,5000/hour"
+"""Requests every worker sharing a token may send, per sliding window (Zenodo's own limits)."""
+
+PACING_MAX_WAIT = 60.0
+"""Longest a request waits for its turn; a longer wait postpones the job, no attempt used."""
+
 POLL_INTERVAL = 1.0
 """Seconds an idle worker waits before looking for a ready job again."""
 

@@ -8,13 +8,15 @@ and pass it down. Lagotto's variable names (``ZENODO_KEY``, ``CREATOR``, ``GITHU
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from zenodo_export import defaults
 from zenodo_export.errors import ConfigError
+from zenodo_export.zenodo.pacing import Budget, parse_budgets
 
 VersioningMode = Literal["native", "related-identifier", "none"]
 
@@ -47,6 +49,9 @@ class Settings(BaseSettings):
     defer_seconds: float = Field(default=defaults.DEFER_SECONDS, ge=0)
     janitor_grace_seconds: float = Field(default=defaults.JANITOR_GRACE_SECONDS, ge=0)
     janitor_interval_seconds: float = Field(default=defaults.JANITOR_INTERVAL_SECONDS, gt=0)
+    rate_limits: Annotated[tuple[Budget, ...], NoDecode] = Field(
+        default=defaults.RATE_LIMITS, validate_default=True
+    )
     versioning: VersioningMode = "native"
     license: str = defaults.LICENSE
     creator: str | None = Field(default=None, validation_alias=AliasChoices("CREATOR"))
@@ -54,6 +59,16 @@ class Settings(BaseSettings):
     sitenamelong: str | None = Field(default=None, validation_alias=AliasChoices("SITENAMELONG"))
     servername: str | None = Field(default=None, validation_alias=AliasChoices("SERVERNAME"))
     application: str | None = Field(default=None, validation_alias=AliasChoices("APPLICATION"))
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _parse_rate_limits(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_budgets(value)
+        except ValueError as exc:
+            raise PydanticCustomError("rate_limits", str(exc)) from None
 
     @property
     def resolved_database_url(self) -> str:

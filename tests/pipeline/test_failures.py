@@ -145,3 +145,18 @@ def test_rate_limit_postpones_without_using_an_attempt(
     assert run_burst(sqlite_store, config).counts == {"postpone": 3, "done": 1}
     with sqlite_store.transaction() as session:
         assert get_export(session, export_id).state == "done"
+
+
+def test_a_bad_export_fails_alone_and_the_worker_goes_on(
+    store: Store, settings: Settings, sandbox: Any, make_file: Any
+) -> None:
+    """An unknown license is refused by Zenodo: that export fails, the next one is published."""
+    bad = queue(store, [make_file("a.csv")], license="cc-by-9999")
+    good = queue(store, [make_file("b.csv")], name="other")
+    assert run_burst(store, settings).counts == {"failed": 1, "done": 1}
+    with store.transaction() as session:
+        assert get_export(session, good).state == "done"
+        failed = get_export(session, bad)
+        assert failed.state == "failed" and "metadata.license" in (failed.last_error or "")
+    [alert] = alerts_of(store, bad)
+    assert "cc-by-9999" in alert.message

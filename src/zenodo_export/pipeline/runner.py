@@ -21,7 +21,15 @@ from zenodo_export.pipeline.files import utcnow
 from zenodo_export.pipeline.plan import decide
 from zenodo_export.pipeline.reporting import Reporter
 from zenodo_export.settings import Settings
-from zenodo_export.store import ClaimedJob, DataExportJob, Store, get_export, jobs, record_alert
+from zenodo_export.store import (
+    ClaimedJob,
+    DataExportJob,
+    Store,
+    get_export,
+    jobs,
+    record_alert,
+    shared_pacer,
+)
 from zenodo_export.store.alerts import scrub
 from zenodo_export.zenodo.client import ZenodoClient
 
@@ -42,9 +50,17 @@ class Outcome:
     error: str | None = None
 
 
-def client_factory(settings: Settings) -> ClientFactory:
-    """Return a factory of clients for the configured Zenodo."""
+def client_factory(settings: Settings, *, store: Store | None = None) -> ClientFactory:
+    """Return a factory of clients for the configured Zenodo, paced through ``store`` if given.
+
+    Paced clients share ``ZENODO_EXPORT_RATE_LIMITS`` with every worker of the same token.
+    """
     token = settings.zenodo_token.get_secret_value() if settings.zenodo_token else None
+    pacer = None
+    if store is not None and token:
+        pacer = shared_pacer(
+            store, zenodo_url=settings.zenodo_url, token=token, budgets=settings.rate_limits
+        )
 
     def build() -> ZenodoClient:
         return ZenodoClient(
@@ -52,6 +68,7 @@ def client_factory(settings: Settings) -> ClientFactory:
             token,
             timeout=settings.http_timeout,
             chunk_size=settings.upload_chunk_size,
+            pacer=pacer.wait_for_turn if pacer else None,
         )
 
     return build
@@ -102,7 +119,7 @@ class JobRunner:
     ) -> None:
         self.store = store
         self.settings = settings
-        self.clients = ThreadClients(clients or client_factory(settings))
+        self.clients = ThreadClients(clients or client_factory(settings, store=store))
         self.reporter = reporter
         self.rng = rng or random.Random()
         self.secrets = secrets_of(settings)

@@ -3,6 +3,7 @@
 Build it at the edges with ``Store.open(settings.resolved_database_url)`` and do every piece
 of work in ``with store.transaction() as session:``, the one place where database errors become
 ours (``Transient`` when the database is unavailable, ``Conflict`` on a violated constraint).
+``shared_pacer`` paces the requests of every worker of one Zenodo token through the database.
 """
 
 from zenodo_export.store.alerts import list_alerts, record_alert, resolve_alert
@@ -40,8 +41,10 @@ from zenodo_export.store.models import (
     ExportState,
     Job,
     JobStatus,
+    RateLimitEvent,
     ZenodoDataExport,
 )
+from zenodo_export.store.ratelimit import SharedBudget, request_times, shared_pacer
 
 __all__ = [
     "Alert",
@@ -53,6 +56,8 @@ __all__ = [
     "ExportState",
     "Job",
     "JobStatus",
+    "RateLimitEvent",
+    "SharedBudget",
     "Store",
     "ZenodoDataExport",
     "active_job_for_export",
@@ -75,6 +80,8 @@ __all__ = [
     "ready_count",
     "record_alert",
     "release",
+    "request_times",
     "resolve_alert",
     "retry_at",
+    "shared_pacer",
 ]

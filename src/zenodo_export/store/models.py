@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ColumnElement,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -268,3 +269,17 @@ class Alert(Base):
 
     def __repr__(self) -> str:
         return f"<Alert {self.uuid} {self.level} {self.class_name}>"
+
+
+class RateLimitEvent(Base):
+    """One request sent to Zenodo, counted against its key's budget (``store/ratelimit.py``)."""
+
+    __tablename__ = "rate_limit_events"
+    __table_args__ = (Index(None, "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Double)
+
+    def __repr__(self) -> str:
+        return f"<RateLimitEvent {self.key} at={self.at}>"

@@ -26,6 +26,9 @@ from zenodo_export.zenodo.responses import error_for
 Progress = Callable[[int], None]
 """Called with the number of bytes just sent."""
 
+Pace = Callable[[], object]
+"""Called before every request is sent; blocks until the request may go (``Pacer``)."""
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -47,6 +50,7 @@ class ZenodoClient:
         timeout: float = defaults.HTTP_TIMEOUT,
         chunk_size: int = defaults.UPLOAD_CHUNK_SIZE,
         transport: httpx.BaseTransport | None = None,
+        pacer: Pace | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"ZENODO_URL must be an http(s) URL, got {base_url!r}")
@@ -60,6 +64,8 @@ class ZenodoClient:
             timeout=httpx.Timeout(timeout),
             transport=transport,
             follow_redirects=True,
+            # A request hook runs for every request sent, redirects included.
+            event_hooks={"request": [lambda _request: pacer()]} if pacer else None,
         )
 
     def __enter__(self) -> ZenodoClient:

@@ -1,0 +1,17 @@
+"""Chaos, small: exports on PostgreSQL through killed workers and an unreliable Zenodo."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.chaos.chaos import run_chaos
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_every_export_is_published_exactly_once_through_chaos(postgres_url: str) -> None:
+    """Killed workers and injected faults: all done, one record each, no drafts, md5s right."""
+    report = run_chaos(postgres_url, exports=30, workers=3, seed=7, timeout=150, kill_every=3.0)
+    print("\n".join(report.lines()))
+    assert report.problems == []
+    assert report.workers_killed >= 3 and sum(report.faults.values()) >= 10  # chaos did happen
