@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 ClientFactory = Callable[[], ZenodoClient]
 """Builds a Zenodo client for one job (so each job has its own connections)."""
 
-Result = Literal["done", "retry", "postpone", "failed", "lost"]
+Result = Literal["done", "continue", "retry", "postpone", "failed", "lost"]
 
 
 @dataclass(frozen=True)
@@ -128,17 +128,28 @@ class JobRunner:
         """Close the Zenodo clients of every thread."""
         self.clients.close()
 
+    def handlers(self) -> dict[str, Callable[[ClaimedJob], bool | None]]:
+        """Return the handler of each job kind.
+
+        A handler raises our errors on failure (settled by ``decide``), and returns True when
+        it did one part of a longer task and wants to run again at once (its job is queued
+        again without using an attempt); anything else completes the job.
+        """
+        return {DataExportJob.KIND: self._export, janitor.KIND: self._janitor}
+
     def perform(self, job: ClaimedJob) -> Outcome:
         """Run the job by its kind and settle the outcome in the store."""
-        handlers = {DataExportJob.KIND: self._export, janitor.KIND: self._janitor}
-        handler = handlers.get(job.kind)
+        handler = self.handlers().get(job.kind)
         if handler is None or (job.kind == DataExportJob.KIND and job.export_id is None):
             jobs.fail(self.store, job, f"job {job.id}: unknown kind {job.kind!r} or no export")
             return Outcome("failed", error="unknown job")
         try:
-            handler(job)
+            more = handler(job)
         except Exception as exc:
             return self._settle_failure(job, exc)
+        if more is True:
+            again = jobs.retry_at(self.store, job, utcnow(), error="", count_attempt=False)
+            return Outcome("continue") if again else Outcome("lost")
         return Outcome("done") if jobs.complete(self.store, job) else Outcome("lost")
 
     def _export(self, job: ClaimedJob) -> None:

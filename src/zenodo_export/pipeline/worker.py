@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from zenodo_export.pipeline.runner import JobRunner, Outcome, schedule_janitor
@@ -76,13 +77,20 @@ class Worker:
     """Runs jobs from one store with ``concurrency`` threads until stopped (or idle in burst)."""
 
     def __init__(
-        self, store: Store, runner: JobRunner, *, concurrency: int = 1, burst: bool = False
+        self,
+        store: Store,
+        runner: JobRunner,
+        *,
+        concurrency: int = 1,
+        burst: bool = False,
+        ticks: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.store = store
         self.runner = runner
         self.settings = runner.settings
         self.concurrency = concurrency
         self.burst = burst
+        self.ticks = tuple(ticks)
         self.id = worker_id()
         self.stopping = threading.Event()
         self.tally = Tally()
@@ -122,6 +130,7 @@ class Worker:
 
     def _loop(self) -> None:
         while not self.stopping.is_set():
+            self._tick()
             job = jobs.claim(
                 self.store, worker_id=self.id, lease_seconds=self.settings.lease_seconds
             )
@@ -131,6 +140,14 @@ class Worker:
                 self.stopping.wait(self.settings.poll_interval)
                 continue
             self._run_one(job)
+
+    def _tick(self) -> None:
+        """Run the periodic duties (e.g. firing due schedules); they never stop the worker."""
+        for tick in self.ticks:
+            try:
+                tick()
+            except Exception:
+                log.exception("a periodic duty failed; it runs again on the next poll")
 
     def _idle(self) -> bool:
         with self._held_lock:
