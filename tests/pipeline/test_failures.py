@@ -160,3 +160,27 @@ def test_a_bad_export_fails_alone_and_the_worker_goes_on(
         assert failed.state == "failed" and "metadata.license" in (failed.last_error or "")
     [alert] = alerts_of(store, bad)
     assert "cc-by-9999" in alert.message
+
+
+def test_retry_after_exhausted_attempts_resumes_the_same_draft(
+    sqlite_store: Store, sandbox: Any, tmp_path: Path, make_file: Any
+) -> None:
+    """Retries run out at publish: failed with an alert; `retry` finishes the same draft."""
+    from zenodo_export.exports.service import retry_export
+
+    add_fault(sandbox, method="POST", path=r"/actions/publish$", action="fail", status=502, times=2)
+    config = make_settings(sandbox, tmp_path, max_attempts=2, settle_seconds=0.2)
+    export_id = queue(sqlite_store, [make_file("a.csv")])
+    assert run_burst(sqlite_store, config).counts == {"retry": 1, "failed": 1}
+    with sqlite_store.transaction() as session:
+        export = get_export(session, export_id)
+        deposition_id, uploads = export.deposition_id, dict(export.uploads)
+        assert export.state == "failed" and deposition_id is not None
+    assert len(alerts_of(sqlite_store, export_id)) == 1
+    retry_export(sqlite_store, export_id)
+    assert run_burst(sqlite_store, config).counts == {"done": 1}
+    with sqlite_store.transaction() as session:
+        export = get_export(session, export_id)
+        assert export.state == "done" and export.deposition_id == deposition_id
+        assert export.uploads == uploads  # nothing uploaded twice
+    assert len(all_depositions(sandbox)) == 1

@@ -20,9 +20,11 @@ import pytest
 
 from tests.fixtures.cli import CLI, sandbox_environment
 from tests.pipeline.conftest import queue
+from zenodo_export.errors import Transient
+from zenodo_export.pipeline.plan import decide
+from zenodo_export.pipeline.runner import client_factory
+from zenodo_export.settings import Settings
 from zenodo_export.store import Store, count_exports, list_jobs
-
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 EXPORTS = 20
 """Exports queued per test: 3 requests each (create, upload, publish)."""
@@ -90,6 +92,8 @@ def worker_env(sandbox: Any, tmp_path: Path, postgres_url: str, **extra: str) ->
     return env
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
 def test_a_budget_below_the_limit_never_meets_a_429(
     pg_store: Store,
     postgres_url: str,
@@ -111,6 +115,8 @@ def test_a_budget_below_the_limit_never_meets_a_429(
     assert elapsed >= (seen["requests"] - 8) / 8
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
 def test_a_budget_above_the_limit_backs_off_without_using_attempts(
     pg_store: Store,
     postgres_url: str,
@@ -135,3 +141,21 @@ def test_a_budget_above_the_limit_backs_off_without_using_attempts(
         attempts = {job.attempts for job in list_jobs(session, status="done")}
     assert seen["rate_limited"] > 0, seen
     assert attempts == {1}
+
+
+def test_a_database_outage_while_pacing_is_transient_and_sends_nothing(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    """A paced client whose database is down raises Transient (retried) before any request."""
+    store = Store.open("postgresql://postgres@127.0.0.1:1/zx", migrate=False)
+    settings = Settings(
+        zenodo_url=sandbox.api_url, zenodo_token=sandbox.token, rate_limits="100/minute"
+    )
+    try:
+        with client_factory(settings, store=store)() as client, pytest.raises(Transient) as raised:
+            client.get_deposition(1)
+    finally:
+        store.dispose()
+    assert str(raised.value).startswith("database unavailable: ")
+    assert decide(raised.value, attempt=1, max_attempts=3, base=0.0).action == "retry"
+    assert stats(sandbox)["requests"] == 0

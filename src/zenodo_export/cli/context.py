@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
+from zenodo_export.errors import ConfigError
 from zenodo_export.settings import Settings, load_settings
 from zenodo_export.store import Store
 
@@ -23,6 +24,12 @@ err_console = Console(stderr=True)
 def settings() -> Settings:
     """Build the settings from the environment (a bad value is a one-line ConfigError)."""
     return load_settings()
+
+
+def require_token(config: Settings, purpose: str) -> None:
+    """Stop with a one-line error when no Zenodo token is set."""
+    if config.zenodo_token is None:
+        raise ConfigError(f"ZENODO_TOKEN is not set (ZENODO_KEY is read too): {purpose}")
 
 
 @contextmanager

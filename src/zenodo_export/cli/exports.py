@@ -10,9 +10,16 @@ import typer
 from rich.table import Table
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, err_console, opened_store, print_json, settings
+from zenodo_export.cli.context import (
+    console,
+    err_console,
+    opened_store,
+    print_json,
+    require_token,
+    settings,
+)
 from zenodo_export.cli.progress import RichReporter
-from zenodo_export.errors import ConfigError, ZenodoExportError
+from zenodo_export.errors import ZenodoExportError
 from zenodo_export.exports.service import create_and_queue, retry_export
 from zenodo_export.exports.views import export_view
 from zenodo_export.pipeline.follow import follow
@@ -94,8 +101,7 @@ def _print_created(store: Store, export_id: int, as_json: bool) -> None:
 
 
 def follow_export(store: Store, config: Settings, export_id: int, *, quiet: bool) -> DataExport:
-    if config.zenodo_token is None:
-        raise ConfigError("ZENODO_TOKEN is not set: --wait needs it to run the export here")
+    require_token(config, "--wait needs it to run the export here")
     reporter: Reporter = (
         LogReporter() if quiet or not err_console.is_terminal else (RichReporter(err_console))
     )

@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, opened_store, print_json, settings
-from zenodo_export.errors import ConfigError
+from zenodo_export.cli.context import console, opened_store, print_json, require_token, settings
 from zenodo_export.pipeline.janitor import run_janitor
 from zenodo_export.pipeline.runner import client_factory
 
@@ -28,8 +27,7 @@ def janitor_command(
 ) -> None:
     """Delete drafts carrying our mark that no export owns, once older than the grace period."""
     config = settings()
-    if config.zenodo_token is None:
-        raise ConfigError("ZENODO_TOKEN is not set (ZENODO_KEY is read too)")
+    require_token(config, "the janitor lists and deletes drafts")
     grace_seconds = config.janitor_grace_seconds if grace is None else grace
     with opened_store(config) as store, client_factory(config)() as client:
         report = run_janitor(store, client, grace_seconds=grace_seconds, dry_run=dry_run)

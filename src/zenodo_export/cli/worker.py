@@ -10,8 +10,7 @@ from typing import Annotated
 import typer
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import err_console, opened_store, settings
-from zenodo_export.errors import ConfigError
+from zenodo_export.cli.context import err_console, opened_store, require_token, settings
 from zenodo_export.pipeline.runner import JobRunner
 from zenodo_export.pipeline.worker import Worker
 
@@ -36,9 +35,7 @@ def worker_command(
 ) -> None:
     """Run queued exports. Many workers on many machines may share one database."""
     config = settings()
-    if config.zenodo_token is None:
-        raise ConfigError("ZENODO_TOKEN is not set (ZENODO_KEY is read too): the worker needs it")
-    configure_logging()
+    require_token(config, "the worker needs it")
     with opened_store(config) as store:
         worker = Worker(store, JobRunner(store, config), concurrency=concurrency, burst=burst)
 

@@ -73,15 +73,11 @@ class Drafts:
         try:
             return self.client.create_deposition(metadata)
         except Transient as exc:
-            if not unclear(exc):
-                raise
-            found = self._settle(lambda: self.find_marked(export_key))
-            if found is None:
-                raise Transient(
-                    f"{exc}; no draft with this export's mark appeared within "
-                    f"{self.settle_seconds:g} s, so the next attempt looks again first",
-                    retry_after=exc.retry_after,
-                ) from exc
+            found = self._reconcile(
+                exc,
+                lambda: self.find_marked(export_key),
+                "no draft with this export's mark appeared",
+            )
             return self.client.get_deposition(found.id)
 
     def new_version(self, record_id: int, concept_rec_id: str) -> Deposition:
@@ -92,40 +88,44 @@ class Drafts:
         except ZenodoRejected as exc:
             if not blocks_new_version(exc):
                 raise
-            found = self._settle(lambda: self.find_concept_draft(concept_rec_id))
-            if found is None:
-                raise Transient(
-                    f"{exc}; the open draft of concept {concept_rec_id} did not "
-                    "show up in the list yet"
-                ) from exc
-            return self.client.get_deposition(found.id)
+            failure: Transient = Transient(str(exc))
+            failure.__cause__ = exc
         except Transient as exc:
-            if not unclear(exc):
-                raise
-            found = self._settle(lambda: self.find_concept_draft(concept_rec_id))
-            if found is None:
-                raise
-            return self.client.get_deposition(found.id)
+            failure = exc
+        found = self._reconcile(
+            failure,
+            lambda: self.find_concept_draft(concept_rec_id),
+            f"the open draft of concept {concept_rec_id} did not show up",
+        )
+        return self.client.get_deposition(found.id)
 
     def publish(self, deposition_id: int) -> Deposition:
         """Publish a draft; after an unclear failure, wait to see it published."""
         try:
             return self.client.publish(deposition_id)
         except Transient as exc:
-            if not unclear(exc):
-                raise
-            published = self._settle(lambda: self._published(deposition_id))
-            if published is None:
-                raise Transient(
-                    f"{exc}; deposition {deposition_id} was not published within "
-                    f"{self.settle_seconds:g} s, so the next attempt checks before publishing",
-                    retry_after=exc.retry_after,
-                ) from exc
-            return published
+            return self._reconcile(
+                exc,
+                lambda: self._published(deposition_id),
+                f"deposition {deposition_id} was not published",
+            )
 
     def _published(self, deposition_id: int) -> Deposition | None:
         deposition = self.client.get_deposition(deposition_id)
         return deposition if deposition.is_published else None
+
+    def _reconcile(self, exc: Transient, probe: Callable[[], T | None], missing: str) -> T:
+        """After an unclear failure, watch the remote state settle; re-raise if nothing shows."""
+        if not unclear(exc):
+            raise exc
+        found = self._settle(probe)
+        if found is None:
+            raise Transient(
+                f"{exc}; {missing} within {self.settle_seconds:g} s, so the next attempt "
+                "looks again before repeating the call",
+                retry_after=exc.retry_after,
+            ) from exc
+        return found
 
     def delete_file(self, deposition: Deposition, file_id: str, name: str) -> None:
         """Delete a file of a draft; a 5xx after which the file is gone counts as done."""
