@@ -10,6 +10,24 @@ DATA_DIR = Path.home() / ".local" / "share" / "zenodo-export"
 DATABASE_FILE = "zenodo-export.db"
 """File name of the embedded SQLite database inside the data dir."""
 
+CONFIG_FILE = "config.toml"
+"""File name of the reports and schedules config inside the data dir (optional there)."""
+
+SCHEDULE_TICK_SECONDS = 30.0
+"""How often each worker looks for due schedules (at most; the first look is at start)."""
+
+MONTHLY_DAY = 10
+"""Day of the month a ``monthly`` schedule fires (Lagotto's: the 10th)."""
+
+MONTHLY_TIME = "02:50"
+"""Time of day (HH:MM) a ``monthly`` schedule fires (Lagotto's: 02:50)."""
+
+MAX_CATCH_UP = 12
+"""Most missed periods of one schedule run when the workers come back (the newest ones)."""
+
+REPORT_KEYWORDS = ("alm", "article-level metrics")
+"""Keywords of a report's record unless its config sets ``keywords``."""
+
 ZENODO_URL = "https://zenodo.org/api/"
 """Zenodo's API base URL (the sandbox is https://sandbox.zenodo.org/api/)."""
 

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default=defaults.DATA_DIR)
+    config: Path | None = None
+    schedule_tick_seconds: float = Field(default=defaults.SCHEDULE_TICK_SECONDS, ge=0)
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "ZENODO_EXPORT_DATABASE_URL")
     )
@@ -76,6 +78,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / defaults.DATABASE_FILE}"
+
+    @property
+    def config_path(self) -> Path:
+        """The reports and schedules config file, defaulting to ``config.toml`` in the data dir."""
+        return self.config if self.config is not None else self.data_dir / defaults.CONFIG_FILE
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -29,7 +29,7 @@ def janitor_command(
     config = settings()
     require_token(config, "the janitor lists and deletes drafts")
     grace_seconds = config.janitor_grace_seconds if grace is None else grace
-    with opened_store(config) as store, client_factory(config)() as client:
+    with opened_store(config) as store, client_factory(config, store=store)() as client:
         report = run_janitor(store, client, grace_seconds=grace_seconds, dry_run=dry_run)
     if as_json:
         print_json(asdict(report))

@@ -13,6 +13,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 from zenodo_export.pipeline import janitor
@@ -21,6 +22,7 @@ from zenodo_export.pipeline.files import utcnow
 from zenodo_export.pipeline.plan import decide
 from zenodo_export.pipeline.reporting import Reporter
 from zenodo_export.settings import Settings
+from zenodo_export.snapshots import crawl as snapshot
 from zenodo_export.store import (
     ClaimedJob,
     DataExportJob,
@@ -135,7 +137,11 @@ class JobRunner:
         it did one part of a longer task and wants to run again at once (its job is queued
         again without using an attempt); anything else completes the job.
         """
-        return {DataExportJob.KIND: self._export, janitor.KIND: self._janitor}
+        return {
+            DataExportJob.KIND: self._export,
+            janitor.KIND: self._janitor,
+            snapshot.KIND: partial(snapshot.run_snapshot_job, self.store, self.settings),
+        }
 
     def perform(self, job: ClaimedJob) -> Outcome:
         """Run the job by its kind and settle the outcome in the store."""

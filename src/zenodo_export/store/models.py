@@ -1,4 +1,5 @@
-"""The tables: ``data_exports`` (single-table inheritance, as Lagotto), ``jobs`` and ``alerts``.
+"""The tables: ``data_exports`` (single-table inheritance, as Lagotto), ``jobs``, ``alerts``,
+the rate-limit log, the reports' ``file_write_logs`` and the schedules' ``schedule_runs``.
 
 JSON columns are ``MutableDict``: setting or deleting a top-level key is saved; a change
 nested deeper is not, so reassign the top-level key (``export.uploads[name] = {...}``). Keep a
@@ -25,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     and_,
     case,
 )
@@ -283,3 +285,38 @@ class RateLimitEvent(Base):
 
     def __repr__(self) -> str:
         return f"<RateLimitEvent {self.key} at={self.at}>"
+
+
+class FileWriteLog(Base):
+    """One file a report wrote, with its kind and when (Lagotto's ``file_write_logs``)."""
+
+    __tablename__ = "file_write_logs"
+    __table_args__ = (Index(None, "filepath"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filepath: Mapped[str] = mapped_column(String(4096))
+    file_type: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<FileWriteLog {self.file_type} {self.filepath}>"
+
+
+class ScheduleRun(Base):
+    """One period of one schedule, fired once: the unique pair is what makes it exactly once."""
+
+    __tablename__ = "schedule_runs"
+    __table_args__ = (UniqueConstraint("schedule", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schedule: Mapped[str] = mapped_column(String(255))
+    period: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[dt.datetime]
+    job_id: Mapped[int | None] = mapped_column(Integer)
+    export_id: Mapped[int | None] = mapped_column(
+        ForeignKey("data_exports.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<ScheduleRun {self.schedule} {self.period} export={self.export_id}>"

@@ -1,0 +1,217 @@
+"""The config file (TOML): report definitions, their schedules, and room for snapshots.
+
+Read at the edges (a command, a worker's start, a report job) with ``load_config(settings)``;
+every problem is ONE ``ConfigError`` line naming the file, the table and the key::
+
+    /srv/config.toml: reports.monthly.query: a report needs query or files
+
+A missing file is no reports and no schedules, unless ``ZENODO_EXPORT_CONFIG`` names it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from zenodo_export import defaults
+from zenodo_export.errors import ConfigError, NotFound
+from zenodo_export.settings import Settings
+
+TEMPLATE_FIELDS = ("name", "sitenamelong", "date", "month", "period")
+"""The ``{placeholders}`` a title or description template may use."""
+
+DEFAULT_TITLE = "Cumulative {sitenamelong} Report - {month}"
+"""Lagotto's monthly report title."""
+
+DEFAULT_DESCRIPTION = (
+    "This dataset contains the cumulative {sitenamelong} stats for all works through {date}."
+)
+"""Lagotto's monthly report description: cumulative stats for all works through the date."""
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def check_template(value: str) -> str:
+    """Refuse a template with a placeholder outside ``TEMPLATE_FIELDS`` or bad braces."""
+    try:
+        parsed = list(string.Formatter().parse(value))
+    except ValueError as exc:
+        raise ValueError(f"bad template: {exc}") from None
+    for _, field, _, _ in parsed:
+        if field is not None and field not in TEMPLATE_FIELDS:
+            known = ", ".join(f"{{{name}}}" for name in TEMPLATE_FIELDS)
+            raise ValueError(f"unknown placeholder {{{field}}} (known: {known})")
+    return value
+
+
+def monthly_rule(day: int, time: str) -> str:
+    """Return the cron rule of ``monthly``: minute hour day-of-month every month."""
+    hour, minute = time.split(":")
+    return f"{int(minute)} {int(hour)} {day} * *"
+
+
+def check_rule(value: str) -> str:
+    """Refuse a schedule that is neither ``monthly`` nor a cron expression cronsim accepts."""
+    if value == "monthly":
+        return value
+    from cronsim import CronSim, CronSimError
+
+    try:
+        CronSim(value, dt.datetime(2000, 1, 1))
+    except CronSimError as exc:
+        raise ValueError(f"{value!r} is neither 'monthly' nor a cron rule: {exc}") from None
+    return value
+
+
+class ReportConfig(BaseModel):
+    """One ``[reports.NAME]`` table: a SQL query to CSV, or existing files, zipped and exported."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    query: str | None = Field(default=None, min_length=1)
+    database_url: str | None = Field(default=None, validate_default=True)
+    files: tuple[Path, ...] = Field(default=(), validate_default=True)
+    title: str | None = None
+    description: str | None = None
+    keywords: tuple[str, ...] = Field(default=defaults.REPORT_KEYWORDS, min_length=1)
+    creators: tuple[str, ...] | None = Field(default=None, min_length=1)
+    code_repository_url: str | None = None
+    license: str | None = None
+    schedule: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _url_with_query(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("query") and not value:
+            raise ValueError("required with query (a SQLAlchemy URL)")
+        if value and not info.data.get("query"):
+            raise ValueError("only used with query")
+        return value
+
+    @field_validator("files")
+    @classmethod
+    def _query_or_files(cls, value: tuple[Path, ...], info: ValidationInfo) -> tuple[Path, ...]:
+        if value and info.data.get("query"):
+            raise ValueError("give query or files, not both")
+        if not value and not info.data.get("query"):
+            raise ValueError("a report needs query (with database_url) or files")
+        return tuple(path.expanduser() for path in value)
+
+    @field_validator("title", "description")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        return None if value is None else check_template(value)
+
+    @field_validator("schedule")
+    @classmethod
+    def _rule(cls, value: str | None) -> str | None:
+        return None if value is None else check_rule(value)
+
+
+class ScheduleOptions(BaseModel):
+    """The ``[schedules]`` table: what ``monthly`` means, the time zone, the catch-up bound."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    monthly_day: int = Field(default=defaults.MONTHLY_DAY, ge=1, le=28)
+    monthly_time: str = Field(default=defaults.MONTHLY_TIME, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    timezone: str = "UTC"
+    max_catch_up: int = Field(default=defaults.MAX_CATCH_UP, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    def rule_of(self, schedule: str) -> str:
+        """Return the cron rule of a report's ``schedule`` value (``monthly`` expanded)."""
+        if schedule == "monthly":
+            return monthly_rule(self.monthly_day, self.monthly_time)
+        return schedule
+
+
+class Config(BaseModel):
+    """The whole config file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reports: dict[str, ReportConfig] = Field(default_factory=dict)
+    schedules: ScheduleOptions = Field(default_factory=ScheduleOptions)
+    snapshots: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    _path: Path = PrivateAttr(default=Path(defaults.CONFIG_FILE))
+
+    @property
+    def path(self) -> Path:
+        """Return the file this config was read from (or would be)."""
+        return self._path
+
+    @field_validator("reports", "snapshots")
+    @classmethod
+    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if not _NAME.match(name):
+                raise ValueError(f"{name!r}: names are letters, digits, '_', '.', '-'")
+        return value
+
+    def report(self, name: str) -> ReportConfig:
+        """Return one report's definition; ``NotFound`` naming the known ones."""
+        if name not in self.reports:
+            known = ", ".join(sorted(self.reports)) or "none"
+            raise NotFound(f"report {name!r} is not in {self.path} (reports: {known})")
+        return self.reports[name]
+
+
+def _location(path: Path, loc: tuple[int | str, ...]) -> str:
+    return f"{path}: {'.'.join(str(part) for part in loc) or 'config'}"
+
+
+def parse_config(data: Mapping[str, Any], path: Path) -> Config:
+    """Validate parsed TOML; the first problem becomes one ``ConfigError`` naming its key."""
+    try:
+        config = Config.model_validate(dict(data))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{_location(path, first['loc'])}: {message}") from None
+    config._path = path
+    return config
+
+
+def read_config(path: Path) -> Config:
+    """Read and validate one config file."""
+    try:
+        with path.open("rb") as file:
+            data = tomllib.load(file)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, path)
+
+
+def load_config(settings: Settings) -> Config:
+    """Load the configured file; a missing default file means no reports and no schedules."""
+    path = settings.config_path
+    if settings.config is None and not path.exists():
+        return parse_config({}, path)
+    return read_config(path)

@@ -1,0 +1,188 @@
+"""The ``snapshot`` job: crawl one chunk of pages per run, then assemble, zip and hand over.
+
+Each run fetches at most ``pages_per_job`` pages (concurrently when page numbers are known),
+writes them in page order to the chunk's part file (named from its first page, written
+atomically, so a re-run overwrites it rather than adding one), and only then advances the
+cursor in ``data``, in one transaction. A worker killed before that commit leaves the cursor
+where it was: the chunk is crawled again into the same part. The last run concatenates the
+parts into the dump, zips it with a README, stamps the snapshot finished and, with
+``upload``, creates and queues the ZenodoDataExport of the zip in that same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy.orm import Session
+
+from zenodo_export.errors import NotFound
+from zenodo_export.settings import Settings
+from zenodo_export.snapshots import archive
+from zenodo_export.snapshots.describe import readme_of, upload_attributes
+from zenodo_export.snapshots.fetch import FetchedPage, fetch_pages, open_client
+from zenodo_export.snapshots.options import SnapshotOptions
+from zenodo_export.snapshots.pagination import (
+    Cursor,
+    advance,
+    part_name,
+    planned_pages,
+    request_url,
+)
+from zenodo_export.store import (
+    ApiSnapshot,
+    ClaimedJob,
+    DataExportJob,
+    ExportState,
+    Store,
+    ZenodoDataExport,
+)
+from zenodo_export.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+KIND = "snapshot"
+"""Job kind of an API snapshot; one job per snapshot, re-queued after each chunk."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A snapshot as one run sees it when it starts."""
+
+    id: int
+    options: SnapshotOptions
+    cursor: Cursor
+    state: ExportState
+
+
+def _locked(session: Session, snapshot_id: int) -> ApiSnapshot:
+    export = session.get(ApiSnapshot, snapshot_id, with_for_update=True)
+    if export is None:
+        raise NotFound(f"API snapshot {snapshot_id} does not exist")
+    return export
+
+
+def load(store: Store, snapshot_id: int) -> Snapshot:
+    """Read the snapshot's options and cursor; stamp it started on its first run."""
+    with store.transaction() as session:
+        export = _locked(session, snapshot_id)
+        if export.state == "pending":
+            export.started_exporting_at = utcnow()
+        return Snapshot(
+            id=export.id,
+            options=SnapshotOptions.from_data(export.data),
+            cursor=Cursor.from_data(export.data["cursor"]),
+            state=export.state,
+        )
+
+
+def run_snapshot_job(store: Store, settings: Settings, job: ClaimedJob) -> bool:
+    """Crawl the next chunk of the job's snapshot; return True while more remains to do."""
+    if job.export_id is None:
+        raise NotFound(f"snapshot job {job.id} names no snapshot")
+    snapshot = load(store, job.export_id)
+    if snapshot.state in ("done", "failed"):
+        archive.remove_parts(snapshot.options.parts_dir)
+        return False
+    cursor = snapshot.cursor
+    if not cursor.crawled:
+        with open_client(
+            timeout=settings.http_timeout, concurrency=snapshot.options.concurrency
+        ) as client:
+            pages, crawled = fetch_chunk(client, snapshot.options, cursor)
+        cursor = save_chunk(store, snapshot, pages, crawled)
+        if not cursor.crawled:
+            return True
+    finish(store, snapshot.id, snapshot.options, cursor)
+    return False
+
+
+def fetch_chunk(
+    client: httpx.Client, options: SnapshotOptions, cursor: Cursor
+) -> tuple[list[FetchedPage], Cursor]:
+    """Fetch the next ``pages_per_job`` pages in page order; return them and the new cursor."""
+    pages: list[FetchedPage] = []
+    while len(pages) < options.pages_per_job and not cursor.crawled:
+        limit = options.pages_per_job - len(pages)
+        numbers = planned_pages(cursor, limit=limit, stop_page=options.stop_page)
+        wanted = [(number, request_url(options.url, cursor, number)) for number in numbers]
+        for page in fetch_pages(client, wanted, concurrency=options.concurrency):
+            pages.append(page)
+            cursor = advance(cursor, page.paging, stop_page=options.stop_page)
+            if cursor.crawled:  # the API may have shrunk while we crawled
+                break
+    return pages, cursor
+
+
+def timing_name(part: str) -> str:
+    """Return the side file of a part that holds its pages' timings (``--benchmark``)."""
+    return str(Path(part).with_suffix(".timing"))
+
+
+def _timing_lines(pages: Sequence[FetchedPage]) -> list[bytes]:
+    return [f"{page.url} took {page.seconds:.3f} seconds\n".encode() for page in pages]
+
+
+def save_chunk(
+    store: Store, snapshot: Snapshot, pages: Sequence[FetchedPage], crawled: Cursor
+) -> Cursor:
+    """Write the chunk's part file, THEN advance the cursor; return the cursor now stored.
+
+    If the stored cursor moved meanwhile (this worker lost its lease and another one did the
+    chunk), nothing is changed: the other worker's part has the same name and pages.
+    """
+    options, before = snapshot.options, snapshot.cursor
+    name = part_name(before.next_page)
+    archive.write_atomically(options.parts_dir / name, (page.line for page in pages))
+    if options.benchmark:
+        archive.write_atomically(options.parts_dir / timing_name(name), _timing_lines(pages))
+    parts = before.parts if name in before.parts else (*before.parts, name)
+    after = Cursor(**{**crawled.to_data(), "parts": parts})
+    with store.transaction() as session:
+        export = _locked(session, snapshot.id)
+        stored = Cursor.from_data(export.data["cursor"])
+        if stored != before:
+            log.warning("snapshot %s: another worker crawled this chunk", snapshot.id)
+            return stored
+        export.data = {**export.data, "cursor": after.to_data()}
+    log.info("snapshot %s: %d page(s) done, part %s", snapshot.id, after.pages_done, name)
+    return after
+
+
+def assemble(options: SnapshotOptions, cursor: Cursor) -> dict[str, str]:
+    """Concatenate the parts into the dump and zip it with its README; return the files."""
+    parts = [options.parts_dir / name for name in cursor.parts]
+    dump = options.dump_path
+    archive.concatenate(parts, dump)
+    files = {"dump": str(dump)}
+    if options.benchmark:
+        timings = [options.parts_dir / timing_name(name) for name in cursor.parts]
+        benchmark = dump.with_suffix(".benchmark")
+        archive.concatenate(timings, benchmark)
+        files["benchmark"] = str(benchmark)
+    zipped = dump.with_suffix(".zip")
+    archive.zip_files([dump], readme_of(options, cursor.pages_done), zipped)
+    files["zip"] = str(zipped)
+    return files
+
+
+def finish(store: Store, snapshot_id: int, options: SnapshotOptions, cursor: Cursor) -> None:
+    """Assemble the files, stamp the snapshot finished and queue its upload, in one transaction."""
+    files = assemble(options, cursor)
+    with store.transaction() as session:
+        export = _locked(session, snapshot_id)
+        if export.state in ("done", "failed"):
+            return
+        data = {**export.data, "files": files}
+        if options.upload:
+            attributes = upload_attributes(options, Path(files["zip"]), cursor.pages_done)
+            upload = ZenodoDataExport.create(session, **attributes)
+            DataExportJob.perform_later(session, id=upload.id)
+            data["upload_export_id"] = upload.id
+        export.data = data
+        export.finished_exporting_at = utcnow()
+    archive.remove_parts(options.parts_dir)
+    log.info("snapshot %s finished: %d page(s) in %s", snapshot_id, cursor.pages_done, files)
