@@ -163,6 +163,8 @@ def environment(sandbox: Sandbox, work: Path) -> dict[str, str]:
         ZENODO_TOKEN=TOKEN,
         ZENODO_EXPORT_DATA_DIR=str(work / "data"),
         ZENODO_EXPORT_POLL_INTERVAL="0.02",
+        # Pacing stays on (its cost per request is measured) but never throttles here.
+        ZENODO_EXPORT_RATE_LIMITS="1000000/minute",
     )
     return env
 

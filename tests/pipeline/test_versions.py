@@ -145,3 +145,18 @@ def test_none_mode_makes_unrelated_records(
     with sqlite_store.transaction() as session:
         exports = [get_export(session, n) for n in ids]
         assert len({e.concept_doi for e in exports}) == 2
+
+
+def test_a_file_delete_whose_answer_is_lost_counts_as_done(
+    sqlite_store: Store, settings: Settings, sandbox: Any, make_file: Any
+) -> None:
+    """Removing a carried-over file answers 504 after deleting it: checked, counted as done."""
+    month(sqlite_store, make_file, 1, {"stats.csv": b"jan", "old.txt": b"only in jan"})
+    run_burst(sqlite_store, settings)
+    sandbox.add_fault({"method": "DELETE", "path": r"/files/", "action": "lost_response"})
+    second = month(sqlite_store, make_file, 2, {"stats.csv": b"feb"})
+    assert run_burst(sqlite_store, settings).counts == {"done": 1}
+    with sqlite_store.transaction() as session:
+        record_id = get_export(session, second).record_id
+    assert record_files(sandbox, record_id) == {"stats.csv": md5(b"feb")}
+    assert sandbox.admin("GET", "faults")["faults"][0]["hits"] == 1
