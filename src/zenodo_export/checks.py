@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from zenodo_export.errors import ZenodoExportError
+from zenodo_export.errors import ConfigError, ZenodoExportError
 from zenodo_export.pipeline.runner import client_factory
+from zenodo_export.reports import ReportConfig, load_config, missing_settings
+from zenodo_export.reports.query import ping
 from zenodo_export.settings import Settings
 from zenodo_export.store import Store
 
@@ -30,13 +32,73 @@ def check_settings(config: Settings) -> list[CheckResult]:
         found.append(CheckResult("ZENODO_TOKEN", "fail", "not set (ZENODO_KEY is read too)"))
     else:
         found.append(CheckResult("ZENODO_TOKEN", "ok", "set"))
-    for name, value in (("CREATOR", config.creator), ("GITHUB_URL", config.github_url)):
-        found.append(
-            CheckResult(name, "ok", value)
-            if value
-            else CheckResult(name, "warn", "not set: every export must then give it")
-        )
+    needed = needed_settings(config)
+    for name, value in (
+        ("CREATOR", config.creator),
+        ("GITHUB_URL", config.github_url),
+        ("SITENAMELONG", config.sitenamelong),
+        ("SERVERNAME", config.servername),
+    ):
+        found.append(_lagotto_setting(name, value, needed.get(name, [])))
     return found
+
+
+def needed_settings(config: Settings) -> dict[str, list[str]]:
+    """Map each unset Lagotto setting to the reports and snapshots that need it."""
+    try:
+        loaded = load_config(config)
+    except ConfigError:
+        return {}  # check_config reports it
+    needed: dict[str, list[str]] = {}
+    for name, report in sorted(loaded.reports.items()):
+        for setting in missing_settings(report, config):
+            needed.setdefault(setting, []).append(f"report {name}")
+    if loaded.snapshots and not config.servername:
+        needed["SERVERNAME"] = [f"snapshot {name}" for name in sorted(loaded.snapshots)]
+    return needed
+
+
+def _lagotto_setting(name: str, value: str | None, users: list[str]) -> CheckResult:
+    if value:
+        return CheckResult(name, "ok", value)
+    if users:
+        return CheckResult(name, "fail", f"not set: needed by {', '.join(users)}")
+    if name in ("CREATOR", "GITHUB_URL"):
+        return CheckResult(name, "warn", "not set: every export must then give it")
+    return CheckResult(name, "ok", "not set (nothing configured needs it)")
+
+
+def check_config(config: Settings) -> list[CheckResult]:
+    """Check the config file parses and each report's database answers (or files exist)."""
+    try:
+        loaded = load_config(config)
+    except ConfigError as exc:
+        return [CheckResult("config", "fail", str(exc))]
+    if not loaded.path.exists():
+        return [CheckResult("config", "ok", f"{loaded.path} not found: no reports or schedules")]
+    schedules = sum(report.schedule is not None for report in loaded.reports.values())
+    summary = (
+        f"{loaded.path}: {len(loaded.reports)} report(s), {schedules} schedule(s), "
+        f"{len(loaded.snapshots)} snapshot(s)"
+    )
+    reports = [_check_report(name, loaded.reports[name]) for name in sorted(loaded.reports)]
+    return [CheckResult("config", "ok", summary), *reports]
+
+
+def _check_report(name: str, report: ReportConfig) -> CheckResult:
+    label = f"report {name}"
+    if report.database_url is None:
+        missing = [str(path) for path in report.files if not path.is_file()]
+        if missing:
+            return CheckResult(label, "warn", f"missing file(s): {', '.join(missing)}")
+        return CheckResult(label, "ok", f"{len(report.files)} file(s)")
+    try:
+        ping(name, report.database_url)
+    except ConfigError as exc:
+        return CheckResult(label, "fail", str(exc))
+    except ZenodoExportError as exc:
+        return CheckResult(label, "warn", str(exc))
+    return CheckResult(label, "ok", "its database answers")
 
 
 def check_database(config: Settings) -> CheckResult:
@@ -73,6 +135,7 @@ def check_zenodo(config: Settings) -> CheckResult:
 
 CHECKS: tuple[Callable[[Settings], list[CheckResult]], ...] = (
     check_settings,
+    check_config,
     lambda config: [check_database(config)],
     lambda config: [check_zenodo(config)],
 )

@@ -16,6 +16,9 @@ answers per ``(style, page)``; ``expected(style)`` is every page's body, in orde
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import json
 import threading
 import time
 from collections import Counter
@@ -82,6 +85,13 @@ def body_of(state: ApiState, style: str, page: int, base: str = "") -> Any:
     return {"data": items(state, "single", 1)}
 
 
+@functools.lru_cache(maxsize=4096)
+def encoded(style: str, page: int, pages: int, per_page: int, base: str) -> bytes:
+    """Return a page's body as bytes, built once (the server's CPU stays out of benchmarks)."""
+    body = body_of(ApiState(pages=pages, per_page=per_page), style, page, base)
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
 def _page_of(request: Request, style: str, per_page: int) -> int:
     if style == "cursor" and "after" in request.query_params:
         return int(request.query_params["after"]) // per_page + 1
@@ -127,7 +137,8 @@ def create_app(state: ApiState) -> Starlette:
                 return fault
             base = str(request.base_url).rstrip("/")
             headers = _link_header(request, state, page) if style == "linked" else {}
-            return JSONResponse(body_of(state, style, page, base), headers=headers)
+            content = encoded(style, page, state.pages, state.per_page, base)
+            return Response(content, media_type="application/json", headers=headers)
 
         return answer
 
@@ -181,3 +192,23 @@ class ApiServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def main() -> None:
+    """Serve the API in the foreground (benchmarks run it in its own process)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A paginated JSON API for snapshot tests.")
+    parser.add_argument("--pages", type=int, default=5)
+    parser.add_argument("--per-page", type=int, default=3)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
+    args = parser.parse_args()
+    state = ApiState(pages=args.pages, per_page=args.per_page, latency=args.latency)
+    with ApiServer(state) as server:
+        print(server.base_url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

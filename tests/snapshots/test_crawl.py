@@ -63,14 +63,14 @@ def test_start_and_stop_page(
 def test_files_are_named_and_zipped_as_lagotto_did(
     api: ApiServer, sqlite_store: Store, crawl_settings: Settings
 ) -> None:
-    """The dump is ``api_works_<date>.jsondump`` in ``snapshots/snapshot_<date>``, zipped with a README."""
+    """The dump is ``api_works_<date>.jsondump`` in ``snapshot_<date>``, zipped with a README."""
     day = dt.date(2026, 3, 14)
     snapshot_id = create_snapshot(sqlite_store, crawl_settings, api.url("meta"), today=day)
     snapshot = finished(sqlite_store, crawl_settings, snapshot_id)
     dump = Path(snapshot.data["files"]["dump"])
     assert dump.name == "api_works_2026-03-14.jsondump"
     assert "snapshot_2026-03-14" in dump.parts
-    assert snapshot.name == "api_works"
+    assert snapshot.name == "127.0.0.1_api_works"
     with zipfile.ZipFile(snapshot.data["files"]["zip"]) as archive:
         assert sorted(archive.namelist()) == ["README.md", dump.name]
         assert archive.read(dump.name) == dump.read_bytes()

@@ -2,4 +2,14 @@
 
 from __future__ import annotations
 
-from zenodo_export.cli import alerts, check, demo, exports, janitor, sandbox, snapshot, worker  # noqa: F401
+from zenodo_export.cli import (  # noqa: F401
+    alerts,
+    check,
+    demo,
+    exports,
+    janitor,
+    reports,
+    sandbox,
+    snapshot,
+    worker,
+)

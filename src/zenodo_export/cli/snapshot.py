@@ -93,12 +93,14 @@ def _print(snapshot: DataExport, as_json: bool, uploaded: DataExport | None = No
         raise ExportFailed(f"export {uploaded.id} failed: {uploaded.last_error}")
     if uploaded is not None and not as_json:
         line = f"export {uploaded.id} {uploaded.state}: {uploaded.url} (DOI {uploaded.doi})"
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def _print_text(snapshot: DataExport) -> None:
     if snapshot.state == "done":
         files = snapshot.data.get("files", {})
-        console.print(f"snapshot {snapshot.id} done: {files.get('zip')}", highlight=False)
+        console.print(
+            f"snapshot {snapshot.id} done: {files.get('zip')}", highlight=False, soft_wrap=True
+        )
     else:
         console.print(snapshot.id)

@@ -13,6 +13,7 @@ from zenodo_export.cli.app import app
 from zenodo_export.cli.context import err_console, opened_store, require_token, settings
 from zenodo_export.pipeline.runner import JobRunner
 from zenodo_export.pipeline.worker import Worker
+from zenodo_export.reports import schedule_ticks
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -37,7 +38,13 @@ def worker_command(
     config = settings()
     require_token(config, "the worker needs it")
     with opened_store(config) as store:
-        worker = Worker(store, JobRunner(store, config), concurrency=concurrency, burst=burst)
+        worker = Worker(
+            store,
+            JobRunner(store, config),
+            concurrency=concurrency,
+            burst=burst,
+            ticks=schedule_ticks(store, config),
+        )
 
         def on_term(signum: int, frame: FrameType | None) -> None:
             err_console.print("stopping: running exports finish, no new ones start")

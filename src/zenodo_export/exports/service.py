@@ -19,6 +19,15 @@ def create_and_queue(store: Store, **attributes: Any) -> int:
         return export.id
 
 
+def job_kind_of(export_type: str) -> str:
+    """Return the kind of job that runs an export of this type."""
+    if export_type == "ApiSnapshot":
+        from zenodo_export.snapshots.crawl import KIND
+
+        return KIND
+    return DataExportJob.KIND
+
+
 def retry_export(store: Store, export_id: int) -> int:
     """Queue a failed (or stuck pending) export again; it resumes from where it stopped.
 
@@ -33,6 +42,6 @@ def retry_export(store: Store, export_id: int) -> int:
         if active is not None and export.state != "failed":
             return active.id
         export.failed_at = None
-        job = DataExportJob.perform_later(session, id=export_id)
+        job = jobs.enqueue(session, job_kind_of(export.type), export_id=export_id)
         session.flush()
         return job.id

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Literal
 
+from zenodo_export import reports
 from zenodo_export.pipeline import janitor
 from zenodo_export.pipeline.export import ExportRun
 from zenodo_export.pipeline.files import utcnow
@@ -141,6 +142,7 @@ class JobRunner:
             DataExportJob.KIND: self._export,
             janitor.KIND: self._janitor,
             snapshot.KIND: partial(snapshot.run_snapshot_job, self.store, self.settings),
+            reports.KIND: partial(reports.perform_report, self.store, self.settings),
         }
 
     def perform(self, job: ClaimedJob) -> Outcome:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cronsim import CronSim, CronSimError
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -70,8 +71,6 @@ def check_rule(value: str) -> str:
     """Refuse a schedule that is neither ``monthly`` nor a cron expression cronsim accepts."""
     if value == "monthly":
         return value
-    from cronsim import CronSim, CronSimError
-
     try:
         CronSim(value, dt.datetime(2000, 1, 1))
     except CronSimError as exc:
@@ -80,7 +79,10 @@ def check_rule(value: str) -> str:
 
 
 class ReportConfig(BaseModel):
-    """One ``[reports.NAME]`` table: a SQL query to CSV, or existing files, zipped and exported."""
+    """One ``[reports.NAME]`` table: a SQL query to CSV, or existing files, zipped and exported.
+
+    Relative ``files`` are relative to the config file's folder.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -111,7 +113,8 @@ class ReportConfig(BaseModel):
             raise ValueError("give query or files, not both")
         if not value and not info.data.get("query"):
             raise ValueError("a report needs query (with database_url) or files")
-        return tuple(path.expanduser() for path in value)
+        base = Path((info.context or {}).get("base", "."))
+        return tuple(base / path.expanduser() for path in value)
 
     @field_validator("title", "description")
     @classmethod
@@ -188,7 +191,7 @@ def _location(path: Path, loc: tuple[int | str, ...]) -> str:
 def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     """Validate parsed TOML; the first problem becomes one ``ConfigError`` naming its key."""
     try:
-        config = Config.model_validate(dict(data))
+        config = Config.model_validate(dict(data), context={"base": path.parent})
     except ValidationError as exc:
         first = exc.errors()[0]
         message = first["msg"].removeprefix("Value error, ")

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from zenodo_export.errors import InvalidExport
-from zenodo_export.snapshots.pagination import dump_name, endpoint_name
+from zenodo_export.snapshots.pagination import dump_name, snapshot_name
 
 PAGES_PER_JOB = 10
 """Pages crawled per job run (Lagotto's default)."""
@@ -37,8 +37,8 @@ class SnapshotOptions:
 
     @property
     def name(self) -> str:
-        """Return the snapshot's name (``api_works``); uploads of one name are versions."""
-        return endpoint_name(self.url)
+        """Return the snapshot's name; uploads of one name are versions of one record."""
+        return snapshot_name(self.url)
 
     @property
     def dump_path(self) -> Path:

@@ -140,6 +140,15 @@ def endpoint_name(url: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("_") or "api"
 
 
+def snapshot_name(url: str) -> str:
+    """Return the name snapshots of one endpoint share (``example.org_api_works``).
+
+    Uploads of one name are versions of one Zenodo record; the host is part of the name
+    because the same path on two servers is two endpoints.
+    """
+    return f"{urlsplit(url).hostname or 'local'}_{endpoint_name(url)}"
+
+
 def dump_name(url: str, date: str) -> str:
     """Return the dump's file name: ``<endpoint>_<date>.jsondump``."""
     return f"{endpoint_name(url)}_{date}.jsondump"

@@ -15,7 +15,7 @@ from zenodo_export.snapshots.options import (
     check_url,
     snapshot_directory,
 )
-from zenodo_export.snapshots.pagination import Cursor, endpoint_name
+from zenodo_export.snapshots.pagination import Cursor, snapshot_name
 from zenodo_export.store import ApiSnapshot, Store, jobs
 from zenodo_export.store.types import utcnow
 
@@ -50,7 +50,7 @@ def create_snapshot(
         check_upload(creators, settings.github_url)
     date = today or utcnow().date()
     with store.transaction() as session:
-        snapshot = ApiSnapshot(name=endpoint_name(url), url=url, data={})
+        snapshot = ApiSnapshot(name=snapshot_name(url), url=url, data={})
         session.add(snapshot)
         session.flush()
         directory = snapshot_directory(settings.data_dir.expanduser().absolute(), date, snapshot.id)

@@ -1,0 +1,91 @@
+"""Commands on the config file's reports and schedules: ``report NAME``, ``schedule list``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from zenodo_export.cli.app import app
+from zenodo_export.cli.context import console, opened_store, print_json, settings
+from zenodo_export.cli.exports import _print_created, _print_final, follow_export
+from zenodo_export.reports import ReportRun, load_config, report_schedules, run_report
+from zenodo_export.schedules import Schedule, last_run, next_run
+from zenodo_export.store import Store
+from zenodo_export.store.types import utcnow
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable format).")]
+
+schedule_app = typer.Typer(help="The schedules of the config file.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+
+
+@app.command("report")
+def report_command(
+    name: Annotated[str, typer.Argument(help="A report of the config file ([reports.NAME]).")],
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Follow the export to its end (runs it here if no worker is up) "
+            "and print its URL and DOI.",
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run a report now (query or files, README, zip) and queue its export; print its id."""
+    config = settings()
+    loaded = load_config(config)
+    today = dt.datetime.now(ZoneInfo(loaded.schedules.timezone)).date()
+    run = ReportRun(name=name, report=loaded.report(name), date=today)
+    with opened_store(config) as store:
+        export_id = run_report(store, config, run)
+        if not wait:
+            _print_created(store, export_id, as_json)
+            return
+        _print_final(follow_export(store, config, export_id, quiet=as_json), as_json)
+
+
+def schedule_view(store: Store, schedule: Schedule, now: dt.datetime) -> dict[str, Any]:
+    """Return one schedule's JSON-ready state: rule, last period run, next run."""
+    with store.transaction() as session:
+        last = last_run(session, schedule.name)
+        upcoming = next_run(session, schedule, now)
+    return {
+        "name": schedule.name,
+        "target": schedule.target,
+        "job_kind": schedule.job_kind,
+        "rule": schedule.written,
+        "cron": schedule.rule,
+        "timezone": schedule.timezone,
+        "last_period": last.period if last else None,
+        "last_fired_at": last.created_at.isoformat() if last else None,
+        "last_export_id": last.export_id if last else None,
+        "next_run": upcoming.isoformat(),
+    }
+
+
+@schedule_app.command("list")
+def schedule_list_command(as_json: JsonFlag = False) -> None:
+    """List the schedules: target, rule, last period run, next run."""
+    config = settings()
+    schedules = report_schedules(load_config(config))
+    now = utcnow()
+    with opened_store(config) as store:
+        views = [schedule_view(store, schedule, now) for schedule in schedules]
+    if as_json:
+        print_json(views)
+        return
+    table = Table("schedule", "rule", "last period", "export", "next run (UTC)")
+    for view in views:
+        table.add_row(
+            view["name"],
+            view["rule"],
+            view["last_period"] or "never",
+            str(view["last_export_id"] or ""),
+            view["next_run"][:16],
+        )
+    console.print(table)

@@ -1,0 +1,143 @@
+"""Run a report's SQL query against its own database and stream the rows into a CSV file.
+
+This module is the one boundary for errors of a report's database: it cannot be reached ->
+``Transient`` (the report job is retried), the query fails -> ``Rejected``, a URL that cannot
+be used -> ``ConfigError``; every message names the report. Rows are fetched in batches
+(a server-side cursor on PostgreSQL) so that memory stays flat whatever the result's size.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from zenodo_export.errors import ConfigError, Rejected, Transient
+
+BATCH_ROWS = 1000
+"""Rows fetched from the database per round trip."""
+
+CONNECT_TIMEOUT = 10
+"""Seconds to wait for a report's PostgreSQL server."""
+
+_DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg"}
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def report_url(report: str, raw: str) -> URL:
+    """Parse a report's database URL, picking psycopg for PostgreSQL."""
+    try:
+        url = make_url(raw)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"report {report}: database_url cannot be parsed") from None
+    url = url.set(drivername=_DRIVERS.get(url.drivername, url.drivername))
+    if url.get_backend_name() == "sqlite" and not Path(str(url.database or "")).is_file():
+        raise Rejected(f"report {report}: SQLite database {url.database!r} does not exist")
+    return url
+
+
+def _engine(report: str, url: URL) -> Engine:
+    connect_args = (
+        {"connect_timeout": CONNECT_TIMEOUT} if url.get_backend_name() == "postgresql" else {}
+    )
+    try:
+        return create_engine(url, connect_args=connect_args)
+    except (NoSuchModuleError, ArgumentError) as exc:
+        raise ConfigError(f"report {report}: database_url: {_first_line(exc)}") from None
+
+
+@contextmanager
+def connected(report: str, raw_url: str) -> Iterator[Connection]:
+    """Yield a connection to a report's database; errors translated, password never shown."""
+    url = report_url(report, raw_url)
+    engine = _engine(report, url)
+    scrub = _scrubber(url)
+    try:
+        try:
+            connection = engine.connect()
+        except SQLAlchemyError as exc:
+            raise Transient(f"report {report}: database unavailable: {scrub(exc)}") from exc
+        with connection, _query_errors(report, scrub):
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def _scrubber(url: URL) -> Callable[[BaseException], str]:
+    password = url.password
+
+    def scrub(exc: BaseException) -> str:
+        text = _first_line(exc)
+        return text.replace(str(password), "***") if password else text
+
+    return scrub
+
+
+@contextmanager
+def _query_errors(report: str, scrub: Callable[[BaseException], str]) -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise Transient(f"report {report}: database connection lost: {scrub(exc)}") from exc
+        raise Rejected(f"report {report}: query failed: {scrub(exc)}") from exc
+    except SQLAlchemyError as exc:
+        raise Rejected(f"report {report}: query failed: {scrub(exc)}") from exc
+
+
+def ping(report: str, raw_url: str) -> None:
+    """Connect to a report's database and hang up; raise as a run would."""
+    with connected(report, raw_url):
+        pass
+
+
+def query_to_csv(report: str, raw_url: str, query: str, path: Path) -> int:
+    """Run ``query`` and write its header and rows to ``path``; return the number of rows.
+
+    The file is written beside its final name and moved into place, so a failed run never
+    leaves half a CSV under the name the export uploads.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    try:
+        rows = _write_rows(report, raw_url, query, partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, path)
+    return rows
+
+
+def _literal_percents(connection: Connection, query: str) -> str:
+    """Escape ``%`` for drivers whose placeholders are ``%s`` (psycopg): the SQL is sent as is.
+
+    The query runs as the driver's own SQL, not SQLAlchemy's ``text()``, so that ``:`` in
+    literals (``'10:00'``) is never taken for a bind parameter.
+    """
+    if connection.dialect.paramstyle in ("format", "pyformat"):
+        return query.replace("%", "%%")
+    return query
+
+
+def _write_rows(report: str, raw_url: str, query: str, path: Path) -> int:
+    rows = 0
+    with connected(report, raw_url) as connection:
+        streaming = connection.execution_options(stream_results=True, yield_per=BATCH_ROWS)
+        result = streaming.exec_driver_sql(_literal_percents(connection, query))
+        with path.open("w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow(result.keys())
+            for batch in result.partitions():
+                writer.writerows(batch)
+                rows += len(batch)
+    return rows

@@ -1,0 +1,28 @@
+"""Schedules: cron-like rules whose periods the workers fire exactly once each.
+
+``periods`` holds the pure decisions (which periods are due, what comes next); ``fire`` records
+each period in ``schedule_runs`` and queues its job in one transaction, and provides the
+``ScheduleTicker`` duty the workers run.
+"""
+
+from zenodo_export.schedules.fire import (
+    Fired,
+    Schedule,
+    ScheduleTicker,
+    fire_due,
+    last_run,
+    next_run,
+)
+from zenodo_export.schedules.periods import due_periods, next_fire_time, period_key
+
+__all__ = [
+    "Fired",
+    "Schedule",
+    "ScheduleTicker",
+    "due_periods",
+    "fire_due",
+    "last_run",
+    "next_fire_time",
+    "next_run",
+    "period_key",
+]
