@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.cli.test_cli import EXPORT_ARGS, a_file
-from tests.fixtures.cli import CLI, Run
+from tests.fixtures.cli import Run
 from tests.pipeline.conftest import add_fault, all_depositions
 
 
@@ -29,33 +25,13 @@ def show(run_cli: Run, export_id: str) -> dict[str, Any]:
     return dict(json.loads(run_cli("show", export_id, "--json").stdout))
 
 
-@pytest.fixture
-def start_worker() -> Iterator[Callable[[dict[str, str], Path], subprocess.Popen[bytes]]]:
-    """Start `zenodo-export worker` processes (output in worker.log); all are killed at teardown."""
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(env: dict[str, str], tmp_path: Path) -> subprocess.Popen[bytes]:
-        with (tmp_path / "worker.log").open("ab") as log:
-            process = subprocess.Popen(
-                [*CLI, "worker"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
-            )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-
-
 def test_sigterm_lets_the_running_export_finish(
     run_cli: Run, cli_env: dict[str, str], sandbox: Any, tmp_path: Path, start_worker: Any
 ) -> None:
     """SIGTERM during an upload: the worker finishes that export, then exits 0."""
     add_fault(sandbox, method="PUT", path=r"/api/files/", action="latency", seconds=2.0)
     export_id = run_cli("export", a_file(tmp_path), *EXPORT_ARGS).stdout.strip()
-    worker = start_worker(cli_env, tmp_path)
+    worker = start_worker(cli_env)
     wait_for(lambda: show(run_cli, export_id)["deposition_id"] is not None, tmp_path / "worker.log")
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=60) == 0, (tmp_path / "worker.log").read_text()
@@ -69,7 +45,7 @@ def test_killed_worker_job_is_claimed_again_and_resumed(
     env = {**cli_env, "ZENODO_EXPORT_LEASE_SECONDS": "2"}
     add_fault(sandbox, method="PUT", path=r"/api/files/", action="latency", seconds=30.0, times=1)
     export_id = run_cli("export", a_file(tmp_path), *EXPORT_ARGS, env=env).stdout.strip()
-    worker = start_worker(env, tmp_path)
+    worker = start_worker(env)
     wait_for(lambda: show(run_cli, export_id)["deposition_id"] is not None, tmp_path / "worker.log")
     deposition_id = show(run_cli, export_id)["deposition_id"]
     worker.kill()

@@ -10,9 +10,9 @@ import httpx
 
 from tests.pipeline.conftest import add_fault, all_depositions, make_settings, queue, run_burst
 from zenodo_export.exports.metadata import build_metadata
-from zenodo_export.pipeline.files import utcnow
 from zenodo_export.settings import Settings
 from zenodo_export.store import Store, get_export
+from zenodo_export.store.types import utcnow
 from zenodo_export.zenodo import ZenodoClient
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.cli import CLI, clean_environment
+from tests.fixtures.cli import clean_environment
 from tests.snapshots.api_server import ApiServer
 from tests.snapshots.conftest import dump_pages, read_export, snapshot_settings
 from zenodo_export.settings import Settings
@@ -32,27 +32,6 @@ def worker_env(tmp_path: Path) -> dict[str, str]:
         ZENODO_EXPORT_POLL_INTERVAL="0.05",
         ZENODO_EXPORT_RETRY_DELAY_SCALE="0",
     )
-
-
-@pytest.fixture
-def start_worker(
-    worker_env: dict[str, str], tmp_path: Path
-) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
-    """Start ``zenodo-export worker`` processes; any still alive are killed at teardown."""
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(*args: str) -> subprocess.Popen[bytes]:
-        with (tmp_path / f"worker-{len(started)}.log").open("wb") as log:
-            command = [*CLI, "worker", *args]
-            process = subprocess.Popen(command, env=worker_env, stderr=log, stdout=log)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20.0, step: float = 0.005) -> None:
@@ -93,18 +72,18 @@ def test_killed_mid_chunk_and_between_chunks(
         )
         parts = Path(read_export(store, snapshot_id).data["directory"]) / "parts"
 
-        first = start_worker()
+        first = start_worker(worker_env)
         wait_for(lambda: api.state.hits[(style, 5)] >= 1)  # chunk 2 (pages 4-6) in flight
         kill(first)
         assert pages_done(store, snapshot_id) == 3
 
         time.sleep(LEASE + 0.2)  # the killed worker's lease runs out
-        second = start_worker()
+        second = start_worker(worker_env)
         wait_for(lambda: (parts / "part-00000004.jsonl").exists())  # chunk 2 just written
         kill(second)
 
         time.sleep(LEASE + 0.2)
-        start_worker("--burst").wait(timeout=60)
+        start_worker(worker_env, "--burst").wait(timeout=60)
         snapshot = read_export(store, snapshot_id)
     finally:
         store.dispose()

@@ -86,13 +86,14 @@ def export_command(
     with opened_store(config) as store:
         export_id = create_and_queue(store, **attributes)
         if not wait:
-            _print_created(store, export_id, as_json)
+            print_created(store, export_id, as_json)
             return
         final = follow_export(store, config, export_id, quiet=as_json)
-        _print_final(final, as_json)
+        print_final(final, as_json)
 
 
-def _print_created(store: Store, export_id: int, as_json: bool) -> None:
+def print_created(store: Store, export_id: int, as_json: bool) -> None:
+    """Print a queued export's id, or its JSON view."""
     if as_json:
         with store.transaction() as session:
             print_json(export_view(get_export(session, export_id)))
@@ -111,7 +112,8 @@ def follow_export(store: Store, config: Settings, export_id: int, *, quiet: bool
     return follow(store, JobRunner(store, config, reporter=reporter), export_id)
 
 
-def _print_final(export: DataExport, as_json: bool) -> None:
+def print_final(export: DataExport, as_json: bool) -> None:
+    """Print how a followed export ended; a failed one raises ``ExportFailed``."""
     if as_json:
         print_json(export_view(export))
     if export.state == "failed":

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from zenodo_export.cli.app import app
 from zenodo_export.cli.context import console, opened_store, print_json, settings
-from zenodo_export.cli.exports import _print_created, _print_final, follow_export
+from zenodo_export.cli.exports import follow_export, print_created, print_final
 from zenodo_export.reports import ReportRun, load_config, report_schedules, run_report
 from zenodo_export.schedules import Schedule, last_run, next_run
 from zenodo_export.store import Store
@@ -44,9 +44,9 @@ def report_command(
     with opened_store(config) as store:
         export_id = run_report(store, config, run)
         if not wait:
-            _print_created(store, export_id, as_json)
+            print_created(store, export_id, as_json)
             return
-        _print_final(follow_export(store, config, export_id, quiet=as_json), as_json)
+        print_final(follow_export(store, config, export_id, quiet=as_json), as_json)
 
 
 def schedule_view(store: Store, schedule: Schedule, now: dt.datetime) -> dict[str, Any]:

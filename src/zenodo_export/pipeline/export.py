@@ -28,7 +28,7 @@ from zenodo_export.errors import Deferred, NotFound, Rejected, ZenodoNotFound
 from zenodo_export.exports.metadata import build_metadata
 from zenodo_export.exports.spec import ExportSpec
 from zenodo_export.pipeline.drafts import Drafts
-from zenodo_export.pipeline.files import FileSync, local_files, utcnow
+from zenodo_export.pipeline.files import FileSync, local_files
 from zenodo_export.pipeline.reporting import LogReporter, Reporter
 from zenodo_export.store import (
     DataExport,
@@ -38,6 +38,7 @@ from zenodo_export.store import (
     owner_of_deposition,
     previous_version,
 )
+from zenodo_export.store.types import utcnow
 from zenodo_export.zenodo.client import ZenodoClient
 from zenodo_export.zenodo.models import Deposition
 

@@ -7,7 +7,6 @@ stored as soon as Zenodo confirms them, so a resumed attempt never sends a file 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 from pathlib import Path
@@ -18,12 +17,8 @@ from zenodo_export.pipeline.drafts import Drafts
 from zenodo_export.pipeline.plan import LocalFile, needs_hash, plan_files
 from zenodo_export.pipeline.reporting import Reporter
 from zenodo_export.store import Store, get_export
+from zenodo_export.store.types import utcnow
 from zenodo_export.zenodo.models import Deposition
-
-
-def utcnow() -> dt.datetime:
-    """Return the current time, timezone-aware."""
-    return dt.datetime.now(dt.UTC)
 
 
 def md5_of(path: str, chunk_size: int = 1024 * 1024) -> str:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from zenodo_export.errors import ZenodoNotFound
 from zenodo_export.exports.metadata import mark_in
-from zenodo_export.pipeline.files import utcnow
 from zenodo_export.store import Store, exports_by_key
+from zenodo_export.store.types import utcnow
 from zenodo_export.zenodo.client import ZenodoClient
 from zenodo_export.zenodo.models import Deposition
 

@@ -19,7 +19,6 @@ from typing import Literal
 from zenodo_export import reports
 from zenodo_export.pipeline import janitor
 from zenodo_export.pipeline.export import ExportRun
-from zenodo_export.pipeline.files import utcnow
 from zenodo_export.pipeline.plan import decide
 from zenodo_export.pipeline.reporting import Reporter
 from zenodo_export.settings import Settings
@@ -34,6 +33,7 @@ from zenodo_export.store import (
     shared_pacer,
 )
 from zenodo_export.store.alerts import scrub
+from zenodo_export.store.types import utcnow
 from zenodo_export.zenodo.client import ZenodoClient
 
 log = logging.getLogger(__name__)
