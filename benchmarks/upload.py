@@ -209,7 +209,8 @@ def show(env: dict[str, str], export_id: int) -> dict[str, Any]:
 
 def export_with_worker(env: dict[str, str], path: Path) -> tuple[float, float, str]:
     """Export one file with a `worker --burst`; return export seconds, peak RSS MB, md5."""
-    export_id = queue_export(env, path, path.stem)
+    # A fresh name per run: the same name would make a new version whose file is skipped by md5.
+    export_id = queue_export(env, path, f"{path.stem}-{time.monotonic_ns()}")
     worker = subprocess.Popen(
         [*CLI, "worker", "--burst"],
         env=env,

@@ -12,7 +12,7 @@ from rich.table import Table
 from zenodo_export.cli.app import app
 from zenodo_export.cli.context import console, opened_store, print_json, settings
 from zenodo_export.cli.exports import follow_export, print_created, print_final
-from zenodo_export.reports import ReportRun, load_config, report_schedules, run_report
+from zenodo_export.reports import ReportRun, all_schedules, load_config, run_report
 from zenodo_export.schedules import Schedule, last_run, next_run
 from zenodo_export.store import Store
 from zenodo_export.store.types import utcnow
@@ -72,7 +72,7 @@ def schedule_view(store: Store, schedule: Schedule, now: dt.datetime) -> dict[st
 def schedule_list_command(as_json: JsonFlag = False) -> None:
     """List the schedules: target, rule, last period run, next run."""
     config = settings()
-    schedules = report_schedules(load_config(config))
+    schedules = all_schedules(load_config(config))
     now = utcnow()
     with opened_store(config) as store:
         views = [schedule_view(store, schedule, now) for schedule in schedules]

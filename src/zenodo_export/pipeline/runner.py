@@ -23,6 +23,7 @@ from zenodo_export.pipeline.plan import decide
 from zenodo_export.pipeline.reporting import Reporter
 from zenodo_export.settings import Settings
 from zenodo_export.snapshots import crawl as snapshot
+from zenodo_export.snapshots import scheduled
 from zenodo_export.store import (
     ClaimedJob,
     DataExportJob,
@@ -143,6 +144,9 @@ class JobRunner:
             janitor.KIND: self._janitor,
             snapshot.KIND: partial(snapshot.run_snapshot_job, self.store, self.settings),
             reports.KIND: partial(reports.perform_report, self.store, self.settings),
+            scheduled.KIND: partial(
+                scheduled.perform_scheduled_snapshot, self.store, self.settings
+            ),
         }
 
     def perform(self, job: ClaimedJob) -> Outcome:

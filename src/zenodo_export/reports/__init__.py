@@ -5,7 +5,13 @@ its own database; ``run`` writes, logs and queues; ``job`` is the scheduled ``re
 """
 
 from zenodo_export.reports.config import Config, ReportConfig, load_config, read_config
-from zenodo_export.reports.job import KIND, perform_report, report_schedules, schedule_ticks
+from zenodo_export.reports.job import (
+    KIND,
+    all_schedules,
+    perform_report,
+    report_schedules,
+    schedule_ticks,
+)
 from zenodo_export.reports.run import ReportRun, missing_settings, run_report
 
 __all__ = [
@@ -13,6 +19,7 @@ __all__ = [
     "Config",
     "ReportConfig",
     "ReportRun",
+    "all_schedules",
     "load_config",
     "missing_settings",
     "perform_report",

@@ -153,6 +153,20 @@ class ScheduleOptions(BaseModel):
         return schedule
 
 
+class SnapshotConfig(BaseModel):
+    """A scheduled API snapshot: ``[snapshots.NAME]``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(pattern=r"^https?://")
+    schedule: str | None = None
+    upload: bool = True
+    pages_per_job: int = Field(default=10, ge=1)
+    concurrency: int = Field(default=8, ge=1)
+    start_page: int = Field(default=1, ge=1)
+    stop_page: int | None = Field(default=None, ge=1)
+
+
 class Config(BaseModel):
     """The whole config file."""
 
@@ -160,7 +174,7 @@ class Config(BaseModel):
 
     reports: dict[str, ReportConfig] = Field(default_factory=dict)
     schedules: ScheduleOptions = Field(default_factory=ScheduleOptions)
-    snapshots: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    snapshots: dict[str, SnapshotConfig] = Field(default_factory=dict)
     _path: Path = PrivateAttr(default=Path(defaults.CONFIG_FILE))
 
     @property

@@ -32,9 +32,16 @@ def report_schedules(config: Config) -> list[Schedule]:
     ]
 
 
+def all_schedules(config: Config) -> list[Schedule]:
+    """Return every schedule of the config file: reports' and snapshots'."""
+    from zenodo_export.snapshots.scheduled import snapshot_schedules
+
+    return report_schedules(config) + snapshot_schedules(config)
+
+
 def schedule_ticks(store: Store, settings: Settings) -> list[ScheduleTicker]:
     """Return the worker duty that fires the configured schedules (none without schedules)."""
-    schedules = report_schedules(load_config(settings))
+    schedules = all_schedules(load_config(settings))
     if not schedules:
         return []
     return [ScheduleTicker(store, schedules, interval=settings.schedule_tick_seconds)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy.orm import Session
+
 from zenodo_export.settings import Settings
 from zenodo_export.snapshots.crawl import KIND
 from zenodo_export.snapshots.options import (
@@ -50,23 +52,53 @@ def create_snapshot(
         check_upload(creators, settings.github_url)
     date = today or utcnow().date()
     with store.transaction() as session:
-        snapshot = ApiSnapshot(name=snapshot_name(url), url=url, data={})
-        session.add(snapshot)
-        session.flush()
-        directory = snapshot_directory(settings.data_dir.expanduser().absolute(), date, snapshot.id)
-        options = SnapshotOptions(
-            url=url,
-            date=date.isoformat(),
-            directory=str(directory),
+        return add_snapshot(
+            session,
+            settings,
+            url,
+            date=date,
+            creators=creators,
             pages_per_job=pages_per_job,
             start_page=start_page,
             stop_page=stop_page,
             concurrency=concurrency,
-            benchmark=benchmark,
             upload=upload,
-            creators=creators,
-            code_repository_url=settings.github_url,
+            benchmark=benchmark,
         )
-        snapshot.data = {**options.to_data(), "cursor": Cursor(next_page=start_page).to_data()}
-        jobs.enqueue(session, KIND, export_id=snapshot.id)
-        return snapshot.id
+
+
+def add_snapshot(
+    session: Session,
+    settings: Settings,
+    url: str,
+    *,
+    date: dt.date,
+    creators: tuple[str, ...],
+    pages_per_job: int,
+    start_page: int,
+    stop_page: int | None,
+    concurrency: int,
+    upload: bool,
+    benchmark: bool,
+) -> int:
+    """Add the ApiSnapshot and queue its job in the caller's transaction; return its id."""
+    snapshot = ApiSnapshot(name=snapshot_name(url), url=url, data={})
+    session.add(snapshot)
+    session.flush()
+    directory = snapshot_directory(settings.data_dir.expanduser().absolute(), date, snapshot.id)
+    options = SnapshotOptions(
+        url=url,
+        date=date.isoformat(),
+        directory=str(directory),
+        pages_per_job=pages_per_job,
+        start_page=start_page,
+        stop_page=stop_page,
+        concurrency=concurrency,
+        benchmark=benchmark,
+        upload=upload,
+        creators=creators,
+        code_repository_url=settings.github_url,
+    )
+    snapshot.data = {**options.to_data(), "cursor": Cursor(next_page=start_page).to_data()}
+    jobs.enqueue(session, KIND, export_id=snapshot.id)
+    return snapshot.id
