@@ -29,6 +29,7 @@ from zenodo_export.settings import Settings
 from zenodo_export.store import DataExport, Store, get_export, list_exports
 
 State = Literal["pending", "processing", "done", "failed"]
+Versioning = Literal["native", "related-identifier", "none"]
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable format).")]
 
@@ -58,6 +59,13 @@ def export_command(
     community: Annotated[
         list[str] | None, typer.Option(help="Zenodo community id, repeatable.")
     ] = None,
+    versioning: Annotated[
+        Versioning | None,
+        typer.Option(
+            help="How it links to the previous export of its name "
+            "[default: ZENODO_EXPORT_VERSIONING]."
+        ),
+    ] = None,
     wait: Annotated[
         bool,
         typer.Option(
@@ -82,6 +90,7 @@ def export_command(
         "license": license or config.license,
         "version": version,
         "communities": community or [],
+        "versioning": versioning,
     }
     with opened_store(config) as store:
         export_id = create_and_queue(store, **attributes)
