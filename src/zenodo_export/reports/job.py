@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from zenodo_export.reports.config import Config, load_config
 from zenodo_export.reports.run import ReportRun, run_report
@@ -14,22 +16,29 @@ KIND = "report"
 """The job kind that runs one report for one period."""
 
 
-def report_schedules(config: Config) -> list[Schedule]:
-    """Return a schedule per report that has one, named ``reports.<name>``."""
+def schedules_for(
+    entries: Mapping[str, Any], *, section: str, job_kind: str, config: Config
+) -> list[Schedule]:
+    """Return a schedule per entry of a config section that has one (``<section>.<name>``)."""
     options = config.schedules
     return [
         Schedule(
-            name=f"reports.{name}",
-            rule=options.rule_of(report.schedule),
-            job_kind=KIND,
+            name=f"{section}.{name}",
+            rule=options.rule_of(entry.schedule),
+            job_kind=job_kind,
             target=name,
-            written=report.schedule,
+            written=entry.schedule,
             timezone=options.timezone,
             max_catch_up=options.max_catch_up,
         )
-        for name, report in sorted(config.reports.items())
-        if report.schedule is not None
+        for name, entry in sorted(entries.items())
+        if entry.schedule is not None
     ]
+
+
+def report_schedules(config: Config) -> list[Schedule]:
+    """Return a schedule per report that has one, named ``reports.<name>``."""
+    return schedules_for(config.reports, section="reports", job_kind=KIND, config=config)
 
 
 def all_schedules(config: Config) -> list[Schedule]:

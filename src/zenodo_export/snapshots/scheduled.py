@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 
 from zenodo_export.reports.config import Config, load_config
+from zenodo_export.reports.job import schedules_for
 from zenodo_export.schedules import Schedule
 from zenodo_export.settings import Settings
 from zenodo_export.snapshots.options import check_upload
-from zenodo_export.snapshots.service import add_snapshot
+from zenodo_export.snapshots.service import SnapshotRequest, add_snapshot
 from zenodo_export.store import ClaimedJob, Store
 from zenodo_export.store.models import ScheduleRun
 
@@ -23,20 +24,7 @@ KIND = "scheduled_snapshot"
 
 def snapshot_schedules(config: Config) -> list[Schedule]:
     """Return a schedule per snapshot entry that has one, named ``snapshots.<name>``."""
-    options = config.schedules
-    return [
-        Schedule(
-            name=f"snapshots.{name}",
-            rule=options.rule_of(entry.schedule),
-            job_kind=KIND,
-            target=name,
-            written=entry.schedule,
-            timezone=options.timezone,
-            max_catch_up=options.max_catch_up,
-        )
-        for name, entry in sorted(config.snapshots.items())
-        if entry.schedule is not None
-    ]
+    return schedules_for(config.snapshots, section="snapshots", job_kind=KIND, config=config)
 
 
 def perform_scheduled_snapshot(store: Store, settings: Settings, job: ClaimedJob) -> None:
@@ -49,16 +37,13 @@ def perform_scheduled_snapshot(store: Store, settings: Settings, job: ClaimedJob
         run = session.get(ScheduleRun, int(job.payload["schedule_run_id"]))
         if run is None or run.export_id is not None:
             return
-        run.export_id = add_snapshot(
-            session,
-            settings,
+        request = SnapshotRequest(
             entry.url,
-            date=dt.date.fromisoformat(str(job.payload["date"])),
-            creators=creators,
             pages_per_job=entry.pages_per_job,
             start_page=entry.start_page,
             stop_page=entry.stop_page,
             concurrency=entry.concurrency,
             upload=entry.upload,
-            benchmark=False,
         )
+        date = dt.date.fromisoformat(str(job.payload["date"]))
+        run.export_id = add_snapshot(session, settings, request, date=date, creators=creators)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -51,54 +52,59 @@ def create_snapshot(
     if upload:
         check_upload(creators, settings.github_url)
     date = today or utcnow().date()
+    request = SnapshotRequest(
+        url,
+        pages_per_job=pages_per_job,
+        start_page=start_page,
+        stop_page=stop_page,
+        concurrency=concurrency,
+        upload=upload,
+        benchmark=benchmark,
+    )
     with store.transaction() as session:
-        return add_snapshot(
-            session,
-            settings,
-            url,
-            date=date,
-            creators=creators,
-            pages_per_job=pages_per_job,
-            start_page=start_page,
-            stop_page=stop_page,
-            concurrency=concurrency,
-            upload=upload,
-            benchmark=benchmark,
-        )
+        return add_snapshot(session, settings, request, date=date, creators=creators)
+
+
+@dataclass(frozen=True)
+class SnapshotRequest:
+    """What one snapshot is asked to do: the command's options, or a config entry's."""
+
+    url: str
+    pages_per_job: int = PAGES_PER_JOB
+    start_page: int = 1
+    stop_page: int | None = None
+    concurrency: int = CONCURRENCY
+    upload: bool = False
+    benchmark: bool = False
 
 
 def add_snapshot(
     session: Session,
     settings: Settings,
-    url: str,
+    request: SnapshotRequest,
     *,
     date: dt.date,
     creators: tuple[str, ...],
-    pages_per_job: int,
-    start_page: int,
-    stop_page: int | None,
-    concurrency: int,
-    upload: bool,
-    benchmark: bool,
 ) -> int:
     """Add the ApiSnapshot and queue its job in the caller's transaction; return its id."""
-    snapshot = ApiSnapshot(name=snapshot_name(url), url=url, data={})
+    snapshot = ApiSnapshot(name=snapshot_name(request.url), url=request.url, data={})
     session.add(snapshot)
     session.flush()
     directory = snapshot_directory(settings.data_dir.expanduser().absolute(), date, snapshot.id)
     options = SnapshotOptions(
-        url=url,
+        url=request.url,
         date=date.isoformat(),
         directory=str(directory),
-        pages_per_job=pages_per_job,
-        start_page=start_page,
-        stop_page=stop_page,
-        concurrency=concurrency,
-        benchmark=benchmark,
-        upload=upload,
+        pages_per_job=request.pages_per_job,
+        start_page=request.start_page,
+        stop_page=request.stop_page,
+        concurrency=request.concurrency,
+        benchmark=request.benchmark,
+        upload=request.upload,
         creators=creators,
         code_repository_url=settings.github_url,
     )
-    snapshot.data = {**options.to_data(), "cursor": Cursor(next_page=start_page).to_data()}
+    cursor = Cursor(next_page=request.start_page).to_data()
+    snapshot.data = {**options.to_data(), "cursor": cursor}
     jobs.enqueue(session, KIND, export_id=snapshot.id)
     return snapshot.id
