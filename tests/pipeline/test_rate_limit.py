@@ -11,7 +11,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +34,6 @@ WORKERS = 4
 
 SANDBOX_LIMIT = ["10/second"]
 """The sandbox's own limit per token."""
-
-
-@pytest.fixture
-def pg_store(postgres_url: str) -> Iterator[Store]:
-    """A migrated store on a fresh PostgreSQL database: the many-machines backend."""
-    opened = Store.open(postgres_url)
-    try:
-        yield opened
-    finally:
-        opened.dispose()
 
 
 def queue_exports(store: Store, make_file: Callable[..., Path]) -> None:
@@ -95,7 +85,7 @@ def worker_env(sandbox: Any, tmp_path: Path, postgres_url: str, **extra: str) ->
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_a_budget_below_the_limit_never_meets_a_429(
-    pg_store: Store,
+    postgres_store: Store,
     postgres_url: str,
     sandbox_factory: Any,
     make_file: Callable[..., Path],
@@ -103,11 +93,11 @@ def test_a_budget_below_the_limit_never_meets_a_429(
 ) -> None:
     """Four workers paced at 8/second against a 10/second limit: all done, not one 429."""
     sandbox = sandbox_factory(rate_limits=SANDBOX_LIMIT)
-    queue_exports(pg_store, make_file)
+    queue_exports(postgres_store, make_file)
     env = worker_env(sandbox, tmp_path, postgres_url, ZENODO_EXPORT_RATE_LIMITS="8/second")
-    elapsed = run_workers(pg_store, env, tmp_path, timeout=20)
+    elapsed = run_workers(postgres_store, env, tmp_path, timeout=20)
     seen = stats(sandbox)
-    with pg_store.transaction() as session:
+    with postgres_store.transaction() as session:
         assert count_exports(session, "done") == EXPORTS
     assert seen["rate_limited"] == 0, seen
     assert seen["requests"] >= 3 * EXPORTS
@@ -118,7 +108,7 @@ def test_a_budget_below_the_limit_never_meets_a_429(
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_a_budget_above_the_limit_backs_off_without_using_attempts(
-    pg_store: Store,
+    postgres_store: Store,
     postgres_url: str,
     sandbox_factory: Any,
     make_file: Callable[..., Path],
@@ -126,7 +116,7 @@ def test_a_budget_above_the_limit_backs_off_without_using_attempts(
 ) -> None:
     """Paced at 30/second against 10/second: 429s come, jobs are postponed, all end done."""
     sandbox = sandbox_factory(rate_limits=SANDBOX_LIMIT)
-    queue_exports(pg_store, make_file)
+    queue_exports(postgres_store, make_file)
     env = worker_env(
         sandbox,
         tmp_path,
@@ -134,9 +124,9 @@ def test_a_budget_above_the_limit_backs_off_without_using_attempts(
         ZENODO_EXPORT_RATE_LIMITS="30/second",
         ZENODO_EXPORT_MAX_ATTEMPTS="1",
     )
-    run_workers(pg_store, env, tmp_path, timeout=20)
+    run_workers(postgres_store, env, tmp_path, timeout=20)
     seen = stats(sandbox)
-    with pg_store.transaction() as session:
+    with postgres_store.transaction() as session:
         assert count_exports(session, "done") == EXPORTS
         attempts = {job.attempts for job in list_jobs(session, status="done")}
     assert seen["rate_limited"] > 0, seen
