@@ -53,11 +53,17 @@ class SharedBudget:
             return turn
 
     def _lock(self, session: Session) -> None:
-        if self.store.dialect == "postgresql":
-            # The key as the signed 32-bit int the two-argument form takes; two keys that
-            # happen to share it only take their turns one after the other.
-            object_id = zlib.crc32(self.key.encode()) - 2**31
-            session.execute(select(func.pg_advisory_xact_lock(LOCK_CLASS, object_id)))
+        """Serialize turns on this key; the clock must be read only after this returns."""
+        if self.store.dialect != "postgresql":
+            # SQLite: the transaction (BEGIN IMMEDIATE, the write lock) starts lazily at the
+            # first statement; start it now, or a turn could read the clock, wait for the
+            # lock, and record an older time than the turns it waited behind.
+            session.connection()
+            return
+        # The key as the signed 32-bit int the two-argument form takes; two keys that
+        # happen to share it only take their turns one after the other.
+        object_id = zlib.crc32(self.key.encode()) - 2**31
+        session.execute(select(func.pg_advisory_xact_lock(LOCK_CLASS, object_id)))
 
     def _clock(self, session: Session) -> float:
         if self.store.dialect == "postgresql":
