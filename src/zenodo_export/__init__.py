@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 from zenodo_export.errors import (
     AuthRejected,
     ChecksumMismatch,
@@ -19,7 +21,10 @@ from zenodo_export.errors import (
 from zenodo_export.settings import Settings, load_settings
 from zenodo_export.store import DataExportJob, Store, ZenodoDataExport
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("zenodo-export")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "AuthRejected",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
 DATA_DIR = Path.home() / ".local" / "share" / "zenodo-export"
 """Where the embedded SQLite database and the sandbox keep their files."""
@@ -78,6 +79,12 @@ POLL_INTERVAL = 1.0
 
 WORKER_CONCURRENCY = 1
 """Exports a worker runs at the same time."""
+
+LOG_LEVEL: Final = "INFO"
+"""Least severe level the worker logs (``DEBUG``, ``INFO``, ``WARNING``, ``ERROR``)."""
+
+LOG_FORMAT: Final = "text"
+"""How the worker writes its log on stderr: ``text`` lines, or ``json`` (one object per line)."""
 
 LICENSE = "cc-zero"
 """License of every export unless set otherwise (Lagotto's choice)."""

@@ -19,6 +19,8 @@ from zenodo_export.errors import ConfigError
 from zenodo_export.zenodo.pacing import Budget, parse_budgets
 
 VersioningMode = Literal["native", "related-identifier", "none"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["text", "json"]
 
 
 class Settings(BaseSettings):
@@ -61,6 +63,8 @@ class Settings(BaseSettings):
     sitenamelong: str | None = Field(default=None, validation_alias=AliasChoices("SITENAMELONG"))
     servername: str | None = Field(default=None, validation_alias=AliasChoices("SERVERNAME"))
     application: str | None = Field(default=None, validation_alias=AliasChoices("APPLICATION"))
+    log_level: LogLevel = defaults.LOG_LEVEL
+    log_format: LogFormat = defaults.LOG_FORMAT
 
     @field_validator("rate_limits", mode="before")
     @classmethod
@@ -71,6 +75,16 @@ class Settings(BaseSettings):
             return parse_budgets(value)
         except ValueError as exc:
             raise PydanticCustomError("rate_limits", str(exc)) from None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_in_lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @property
     def resolved_database_url(self) -> str:

@@ -10,16 +10,14 @@ from typing import Annotated
 import typer
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import err_console, opened_store, require_token, settings
+from zenodo_export.cli.context import opened_store, require_token, settings
+from zenodo_export.logs import configure_logging, secrets_of
 from zenodo_export.pipeline.runner import JobRunner
 from zenodo_export.pipeline.worker import Worker
 from zenodo_export.reports import schedule_ticks
+from zenodo_export.settings import LogFormat
 
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """Log one line per event on stderr."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+log = logging.getLogger("zenodo_export.cli")
 
 
 @app.command("worker")
@@ -33,10 +31,23 @@ def worker_command(
             "jobs are released [default: the lease length]."
         ),
     ] = None,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            "--log-format",
+            help="How to log on stderr: text lines, or json (one object per line) "
+            "[default: ZENODO_EXPORT_LOG_FORMAT, else text].",
+        ),
+    ] = None,
 ) -> None:
     """Run queued exports. Many workers on many machines may share one database."""
     config = settings()
     require_token(config, "the worker needs it")
+    configure_logging(
+        level=config.log_level,
+        fmt=log_format or config.log_format,
+        secrets=secrets_of(config),
+    )
     with opened_store(config) as store:
         worker = Worker(
             store,
@@ -47,13 +58,12 @@ def worker_command(
         )
 
         def on_term(signum: int, frame: FrameType | None) -> None:
-            err_console.print("stopping: running exports finish, no new ones start")
+            log.warning("stopping: running exports finish, no new ones start")
             worker.stop()
 
         signal.signal(signal.SIGTERM, on_term)
         signal.signal(signal.SIGINT, on_term)
         tally = worker.run(grace=grace)
-    summary = ", ".join(f"{n} {result}" for result, n in sorted(tally.counts.items()))
-    err_console.print(
-        f"worker stopped after {tally.total} job(s){': ' + summary if summary else ''}"
-    )
+    if tally.counts:
+        summary = ", ".join(f"{n} {result}" for result, n in sorted(tally.counts.items()))
+        log.info("jobs by outcome: %s", summary)
