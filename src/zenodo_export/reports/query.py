@@ -9,7 +9,6 @@ be used -> ``ConfigError``; every message names the report. Rows are fetched in 
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from zenodo_export.errors import ConfigError, Rejected, Transient
+from zenodo_export.localfiles import atomic_writer
+from zenodo_export.store.alerts import scrub
 
 BATCH_ROWS = 1000
 """Rows fetched from the database per round trip."""
@@ -61,38 +62,33 @@ def connected(report: str, raw_url: str) -> Iterator[Connection]:
     """Yield a connection to a report's database; errors translated, password never shown."""
     url = report_url(report, raw_url)
     engine = _engine(report, url)
-    scrub = _scrubber(url)
+    hide = _scrubber(url)
     try:
         try:
             connection = engine.connect()
         except SQLAlchemyError as exc:
-            raise Transient(f"report {report}: database unavailable: {scrub(exc)}") from exc
-        with connection, _query_errors(report, scrub):
+            raise Transient(f"report {report}: database unavailable: {hide(exc)}") from exc
+        with connection, _query_errors(report, hide):
             yield connection
     finally:
         engine.dispose()
 
 
 def _scrubber(url: URL) -> Callable[[BaseException], str]:
-    password = url.password
-
-    def scrub(exc: BaseException) -> str:
-        text = _first_line(exc)
-        return text.replace(str(password), "***") if password else text
-
-    return scrub
+    secrets = [str(url.password)] if url.password else []
+    return lambda exc: scrub(_first_line(exc), secrets)
 
 
 @contextmanager
-def _query_errors(report: str, scrub: Callable[[BaseException], str]) -> Iterator[None]:
+def _query_errors(report: str, hide: Callable[[BaseException], str]) -> Iterator[None]:
     try:
         yield
     except DBAPIError as exc:
         if exc.connection_invalidated:
-            raise Transient(f"report {report}: database connection lost: {scrub(exc)}") from exc
-        raise Rejected(f"report {report}: query failed: {scrub(exc)}") from exc
+            raise Transient(f"report {report}: database connection lost: {hide(exc)}") from exc
+        raise Rejected(f"report {report}: query failed: {hide(exc)}") from exc
     except SQLAlchemyError as exc:
-        raise Rejected(f"report {report}: query failed: {scrub(exc)}") from exc
+        raise Rejected(f"report {report}: query failed: {hide(exc)}") from exc
 
 
 def ping(report: str, raw_url: str) -> None:
@@ -104,18 +100,11 @@ def ping(report: str, raw_url: str) -> None:
 def query_to_csv(report: str, raw_url: str, query: str, path: Path) -> int:
     """Run ``query`` and write its header and rows to ``path``; return the number of rows.
 
-    The file is written beside its final name and moved into place, so a failed run never
-    leaves half a CSV under the name the export uploads.
+    The file is written atomically (``localfiles.atomic_writer``), so a failed run never
+    leaves half a CSV under the name the export uploads, nor a temporary file; a full disk
+    or a folder we may not write raises ``LocalIOError`` naming the path.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    try:
-        rows = _write_rows(report, raw_url, query, partial)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    os.replace(partial, path)
-    return rows
+    return _write_rows(report, raw_url, query, path)
 
 
 def _literal_percents(connection: Connection, query: str) -> str:
@@ -134,7 +123,7 @@ def _write_rows(report: str, raw_url: str, query: str, path: Path) -> int:
     with connected(report, raw_url) as connection:
         streaming = connection.execution_options(stream_results=True, yield_per=BATCH_ROWS)
         result = streaming.exec_driver_sql(_literal_percents(connection, query))
-        with path.open("w", newline="", encoding="utf-8") as file:
+        with atomic_writer(path, text=True) as file:
             writer = csv.writer(file)
             writer.writerow(result.keys())
             for batch in result.partitions():

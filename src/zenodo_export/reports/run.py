@@ -10,22 +10,27 @@ that is run again after a crash never queues a second export for its period.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import string
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from zenodo_export.clock import utcnow
+from zenodo_export.config_file import DEFAULT_DESCRIPTION, DEFAULT_TITLE, ReportEntry
 from zenodo_export.errors import ConfigError, Rejected
-from zenodo_export.reports.config import DEFAULT_DESCRIPTION, DEFAULT_TITLE, ReportConfig
+from zenodo_export.exports.kinds import DataExportJob
+from zenodo_export.localfiles import (
+    make_directory,
+    removed_on_failure,
+    write_atomically,
+    zip_files,
+)
 from zenodo_export.reports.query import query_to_csv
 from zenodo_export.settings import Settings
-from zenodo_export.store import DataExportJob, Store, ZenodoDataExport
+from zenodo_export.store import Store, ZenodoDataExport
 from zenodo_export.store.models import FileWriteLog, ScheduleRun
-from zenodo_export.store.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ class ReportRun:
     """What one run of a report is for: the report, its date, and the period that fired it."""
 
     name: str
-    report: ReportConfig
+    report: ReportEntry
     date: dt.date
     period: str | None = None
     schedule_run_id: int | None = None
@@ -51,7 +56,7 @@ def _placeholders(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
-def missing_settings(report: ReportConfig, settings: Settings) -> list[str]:
+def missing_settings(report: ReportEntry, settings: Settings) -> list[str]:
     """Return the settings a report needs (for its defaults) that are not set."""
     templates = (report.title or DEFAULT_TITLE) + (report.description or DEFAULT_DESCRIPTION)
     needs = {
@@ -93,12 +98,6 @@ def report_directory(settings: Settings, run: ReportRun) -> Path:
     return settings.data_dir / "reports" / run.name / f"report_{run.date.isoformat()}"
 
 
-def _replace_with(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".part")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
-
-
 def readme_text(run: ReportRun, attributes: dict[str, Any], contents: list[str]) -> str:
     """Return the README zipped with the report's files."""
     listed = "\n".join(f"- {line}" for line in contents)
@@ -123,25 +122,24 @@ def _contents(run: ReportRun, directory: Path) -> list[WrittenFile]:
     return [WrittenFile(csv_path, "csv")]
 
 
-def _zip(zip_path: Path, members: list[Path]) -> None:
-    partial = zip_path.with_name(zip_path.name + ".part")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in members:
-            archive.write(path, arcname=path.name)
-    os.replace(partial, zip_path)
-
-
 def write_files(run: ReportRun, settings: Settings) -> tuple[list[WrittenFile], dict[str, Any]]:
-    """Write the report's files, README and zip; return what was written and the attributes."""
+    """Write the report's files, README and zip; return what was written and the attributes.
+
+    Each file is written atomically; the zip only if the disk has room for it uncompressed.
+    A full disk or a folder we may not write raises ``LocalIOError`` naming the path, and
+    the files this run wrote are removed (a retry writes them again).
+    """
     directory = report_directory(settings, run)
-    directory.mkdir(parents=True, exist_ok=True)
+    make_directory(directory)
     zip_path = directory / f"{run.name}_{run.date.isoformat()}.zip"
     attributes = export_attributes(run, settings, zip_path)
     contents = _contents(run, directory)
-    readme = directory / "README.md"
-    _replace_with(readme, readme_text(run, attributes, [c.path.name for c in contents]))
-    _zip(zip_path, [c.path for c in contents] + [readme])
     written = [c for c in contents if c.file_type != "file"]
+    readme = directory / "README.md"
+    with removed_on_failure([*(c.path for c in written), readme, zip_path]):
+        text = readme_text(run, attributes, [c.path.name for c in contents])
+        write_atomically(readme, [text.encode("utf-8")])
+        zip_files(zip_path, [c.path for c in contents] + [readme])
     return [*written, WrittenFile(readme, "readme"), WrittenFile(zip_path, "zip")], attributes
 
 

@@ -20,7 +20,15 @@ import httpx
 from sqlalchemy.orm import Session
 
 from zenodo_export.errors import NotFound
-from zenodo_export.settings import Settings
+from zenodo_export.exports.kinds import DataExportJob, export_failed, export_retried
+from zenodo_export.jobs.context import JobContext
+from zenodo_export.jobs.registry import JobKind, Registry
+from zenodo_export.localfiles import (
+    concatenate,
+    removed_on_failure,
+    write_atomically,
+    zip_files,
+)
 from zenodo_export.snapshots import archive
 from zenodo_export.snapshots.describe import readme_of, upload_attributes
 from zenodo_export.snapshots.fetch import FetchedPage, fetch_pages, open_client
@@ -32,15 +40,7 @@ from zenodo_export.snapshots.pagination import (
     planned_pages,
     request_url,
 )
-from zenodo_export.store import (
-    ApiSnapshot,
-    ClaimedJob,
-    DataExportJob,
-    ExportState,
-    Store,
-    ZenodoDataExport,
-)
-from zenodo_export.store.types import utcnow
+from zenodo_export.store import ApiSnapshot, ExportState, ZenodoDataExport, transition
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ KIND = "snapshot"
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class ChunkStart:
     """A snapshot as one run sees it when it starts."""
 
     id: int
@@ -65,13 +65,13 @@ def _locked(session: Session, snapshot_id: int) -> ApiSnapshot:
     return export
 
 
-def load(store: Store, snapshot_id: int) -> Snapshot:
+def load(context: JobContext, snapshot_id: int) -> ChunkStart:
     """Read the snapshot's options and cursor; stamp it started on its first run."""
-    with store.transaction() as session:
+    with context.transaction() as session:
         export = _locked(session, snapshot_id)
         if export.state == "pending":
-            export.started_exporting_at = utcnow()
-        return Snapshot(
+            transition(export, "start")
+        return ChunkStart(
             id=export.id,
             options=SnapshotOptions.from_data(export.data),
             cursor=Cursor.from_data(export.data["cursor"]),
@@ -79,11 +79,12 @@ def load(store: Store, snapshot_id: int) -> Snapshot:
         )
 
 
-def run_snapshot_job(store: Store, settings: Settings, job: ClaimedJob) -> bool:
+def run_snapshot_job(context: JobContext) -> bool:
     """Crawl the next chunk of the job's snapshot; return True while more remains to do."""
+    job, settings = context.job, context.settings
     if job.export_id is None:
         raise NotFound(f"snapshot job {job.id} names no snapshot")
-    snapshot = load(store, job.export_id)
+    snapshot = load(context, job.export_id)
     if snapshot.state in ("done", "failed"):
         archive.remove_parts(snapshot.options.parts_dir)
         return False
@@ -93,10 +94,10 @@ def run_snapshot_job(store: Store, settings: Settings, job: ClaimedJob) -> bool:
             timeout=settings.http_timeout, concurrency=snapshot.options.concurrency
         ) as client:
             pages, crawled = fetch_chunk(client, snapshot.options, cursor)
-        cursor = save_chunk(store, snapshot, pages, crawled)
+        cursor = save_chunk(context, snapshot, pages, crawled)
         if not cursor.crawled:
             return True
-    finish(store, snapshot.id, snapshot.options, cursor)
+    finish(context, snapshot.id, snapshot.options, cursor)
     return False
 
 
@@ -127,7 +128,7 @@ def _timing_lines(pages: Sequence[FetchedPage]) -> list[bytes]:
 
 
 def save_chunk(
-    store: Store, snapshot: Snapshot, pages: Sequence[FetchedPage], crawled: Cursor
+    context: JobContext, snapshot: ChunkStart, pages: Sequence[FetchedPage], crawled: Cursor
 ) -> Cursor:
     """Write the chunk's part file, THEN advance the cursor; return the cursor now stored.
 
@@ -136,12 +137,13 @@ def save_chunk(
     """
     options, before = snapshot.options, snapshot.cursor
     name = part_name(before.next_page)
-    archive.write_atomically(options.parts_dir / name, (page.line for page in pages))
+    context.check()
+    write_atomically(options.parts_dir / name, (page.line for page in pages))
     if options.benchmark:
-        archive.write_atomically(options.parts_dir / timing_name(name), _timing_lines(pages))
+        write_atomically(options.parts_dir / timing_name(name), _timing_lines(pages))
     parts = before.parts if name in before.parts else (*before.parts, name)
     after = Cursor(**{**crawled.to_data(), "parts": parts})
-    with store.transaction() as session:
+    with context.transaction() as session:
         export = _locked(session, snapshot.id)
         stored = Cursor.from_data(export.data["cursor"])
         if stored != before:
@@ -153,26 +155,33 @@ def save_chunk(
 
 
 def assemble(options: SnapshotOptions, cursor: Cursor) -> dict[str, str]:
-    """Concatenate the parts into the dump and zip it with its README; return the files."""
+    """Concatenate the parts into the dump and zip it with its README; return the files.
+
+    Each file is written only if its directory has room for it (``LocalIOError`` if not).
+    If any fails, the files of this assembly are removed (they would only take the room the
+    next attempt needs); the parts stay until the snapshot is finished, so a retry assembles
+    them again.
+    """
     parts = [options.parts_dir / name for name in cursor.parts]
     dump = options.dump_path
-    archive.concatenate(parts, dump)
-    files = {"dump": str(dump)}
+    files = {"dump": dump, "zip": dump.with_suffix(".zip")}
     if options.benchmark:
-        timings = [options.parts_dir / timing_name(name) for name in cursor.parts]
-        benchmark = dump.with_suffix(".benchmark")
-        archive.concatenate(timings, benchmark)
-        files["benchmark"] = str(benchmark)
-    zipped = dump.with_suffix(".zip")
-    archive.zip_files([dump], readme_of(options, cursor.pages_done), zipped)
-    files["zip"] = str(zipped)
-    return files
+        files["benchmark"] = dump.with_suffix(".benchmark")
+    with removed_on_failure(files.values()):
+        concatenate(dump, parts)
+        if options.benchmark:
+            timings = [options.parts_dir / timing_name(name) for name in cursor.parts]
+            concatenate(files["benchmark"], timings)
+        readme = readme_of(options, cursor.pages_done)
+        zip_files(files["zip"], [dump], texts={"README.md": readme})
+    return {kind: str(path) for kind, path in files.items()}
 
 
-def finish(store: Store, snapshot_id: int, options: SnapshotOptions, cursor: Cursor) -> None:
+def finish(context: JobContext, snapshot_id: int, options: SnapshotOptions, cursor: Cursor) -> None:
     """Assemble the files, stamp the snapshot finished and queue its upload, in one transaction."""
+    context.check()
     files = assemble(options, cursor)
-    with store.transaction() as session:
+    with context.transaction() as session:
         export = _locked(session, snapshot_id)
         if export.state in ("done", "failed"):
             return
@@ -183,6 +192,19 @@ def finish(store: Store, snapshot_id: int, options: SnapshotOptions, cursor: Cur
             DataExportJob.perform_later(session, id=upload.id)
             data["upload_export_id"] = upload.id
         export.data = data
-        export.finished_exporting_at = utcnow()
+        transition(export, "finish")
     archive.remove_parts(options.parts_dir)
     log.info("snapshot %s finished: %d page(s) in %s", snapshot_id, cursor.pages_done, files)
+
+
+def register(registry: Registry) -> None:
+    """Add the ``snapshot`` job kind to ``registry``."""
+    registry.add(
+        JobKind(
+            KIND,
+            run_snapshot_job,
+            on_failed=export_failed,
+            on_retry=export_retried,
+            needs_export=True,
+        )
+    )
