@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the API server lives with the tests, shared, not copied
 
-from zenodo_export.pipeline.runner import JobRunner  # noqa: E402
-from zenodo_export.pipeline.worker import Worker  # noqa: E402
+from zenodo_export.jobs import Worker  # noqa: E402
+from zenodo_export.kinds import job_runner  # noqa: E402
 from zenodo_export.settings import Settings  # noqa: E402
-from zenodo_export.snapshots import create_snapshot  # noqa: E402
+from zenodo_export.snapshots import SnapshotRequest, create_snapshot  # noqa: E402
 from zenodo_export.store import Store, get_export  # noqa: E402
 
 CLI = [sys.executable, "-m", "zenodo_export"]
@@ -72,10 +72,12 @@ def crawl_here(
     store = Store.open(f"sqlite:///{work / 'bench.db'}")
     try:
         snapshot_id = create_snapshot(
-            store, settings, server.url(), pages_per_job=per_job, concurrency=concurrency
+            store,
+            settings,
+            SnapshotRequest(url=server.url(), pages_per_job=per_job, concurrency=concurrency),
         )
         started = time.perf_counter()
-        Worker(store, JobRunner(store, settings), burst=True).run()
+        Worker(job_runner(store, settings), burst=True).run()
         seconds = time.perf_counter() - started
         with store.transaction() as session:
             snapshot = get_export(session, snapshot_id)
@@ -94,9 +96,7 @@ def worker_peak_mb(server: ApiProcess, work: Path, *, concurrency: int, per_job:
         create_snapshot(
             store,
             bench_settings(work),
-            server.url(),
-            pages_per_job=per_job,
-            concurrency=concurrency,
+            SnapshotRequest(url=server.url(), pages_per_job=per_job, concurrency=concurrency),
         )
     finally:
         store.dispose()

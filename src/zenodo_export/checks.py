@@ -6,12 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from zenodo_export.config_file import ReportEntry, load_config_file
 from zenodo_export.errors import ConfigError, ZenodoExportError
-from zenodo_export.pipeline.runner import client_factory
-from zenodo_export.reports import ReportConfig, load_config, missing_settings
+from zenodo_export.reports import missing_settings
 from zenodo_export.reports.query import ping
 from zenodo_export.settings import Settings
 from zenodo_export.store import Store
+from zenodo_export.zenodo.factory import client_factory
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -25,36 +26,36 @@ class CheckResult:
     detail: str
 
 
-def check_settings(config: Settings) -> list[CheckResult]:
+def check_settings(settings: Settings) -> list[CheckResult]:
     """Check the settings an export needs (Lagotto's names are read too)."""
-    found = [CheckResult("ZENODO_URL", "ok", config.zenodo_url)]
-    if config.zenodo_token is None:
+    found = [CheckResult("ZENODO_URL", "ok", settings.zenodo_url)]
+    if settings.zenodo_token is None:
         found.append(CheckResult("ZENODO_TOKEN", "fail", "not set (ZENODO_KEY is read too)"))
     else:
         found.append(CheckResult("ZENODO_TOKEN", "ok", "set"))
-    needed = needed_settings(config)
+    needed = needed_settings(settings)
     for name, value in (
-        ("CREATOR", config.creator),
-        ("GITHUB_URL", config.github_url),
-        ("SITENAMELONG", config.sitenamelong),
-        ("SERVERNAME", config.servername),
+        ("CREATOR", settings.creator),
+        ("GITHUB_URL", settings.github_url),
+        ("SITENAMELONG", settings.sitenamelong),
+        ("SERVERNAME", settings.servername),
     ):
         found.append(_lagotto_setting(name, value, needed.get(name, [])))
     return found
 
 
-def needed_settings(config: Settings) -> dict[str, list[str]]:
+def needed_settings(settings: Settings) -> dict[str, list[str]]:
     """Map each unset Lagotto setting to the reports and snapshots that need it."""
     try:
-        loaded = load_config(config)
+        config_file = load_config_file(settings)
     except ConfigError:
-        return {}  # check_config reports it
+        return {}  # check_config_file reports it
     needed: dict[str, list[str]] = {}
-    for name, report in sorted(loaded.reports.items()):
-        for setting in missing_settings(report, config):
+    for name, report in sorted(config_file.reports.items()):
+        for setting in missing_settings(report, settings):
             needed.setdefault(setting, []).append(f"report {name}")
-    if loaded.snapshots and not config.servername:
-        needed["SERVERNAME"] = [f"snapshot {name}" for name in sorted(loaded.snapshots)]
+    if config_file.snapshots and not settings.servername:
+        needed["SERVERNAME"] = [f"snapshot {name}" for name in sorted(config_file.snapshots)]
     return needed
 
 
@@ -68,24 +69,28 @@ def _lagotto_setting(name: str, value: str | None, users: list[str]) -> CheckRes
     return CheckResult(name, "ok", "not set (nothing configured needs it)")
 
 
-def check_config(config: Settings) -> list[CheckResult]:
+def check_config_file(settings: Settings) -> list[CheckResult]:
     """Check the config file parses and each report's database answers (or files exist)."""
     try:
-        loaded = load_config(config)
+        config_file = load_config_file(settings)
     except ConfigError as exc:
         return [CheckResult("config", "fail", str(exc))]
-    if not loaded.path.exists():
-        return [CheckResult("config", "ok", f"{loaded.path} not found: no reports or schedules")]
-    schedules = sum(report.schedule is not None for report in loaded.reports.values())
+    if not config_file.path.exists():
+        return [
+            CheckResult("config", "ok", f"{config_file.path} not found: no reports or schedules")
+        ]
+    schedules = sum(report.schedule is not None for report in config_file.reports.values())
     summary = (
-        f"{loaded.path}: {len(loaded.reports)} report(s), {schedules} schedule(s), "
-        f"{len(loaded.snapshots)} snapshot(s)"
+        f"{config_file.path}: {len(config_file.reports)} report(s), {schedules} schedule(s), "
+        f"{len(config_file.snapshots)} snapshot(s)"
     )
-    reports = [_check_report(name, loaded.reports[name]) for name in sorted(loaded.reports)]
+    reports = [
+        _check_report(name, config_file.reports[name]) for name in sorted(config_file.reports)
+    ]
     return [CheckResult("config", "ok", summary), *reports]
 
 
-def _check_report(name: str, report: ReportConfig) -> CheckResult:
+def _check_report(name: str, report: ReportEntry) -> CheckResult:
     label = f"report {name}"
     if report.database_url is None:
         missing = [str(path) for path in report.files if not path.is_file()]
@@ -101,11 +106,11 @@ def _check_report(name: str, report: ReportConfig) -> CheckResult:
     return CheckResult(label, "ok", "its database answers")
 
 
-def check_database(config: Settings) -> CheckResult:
+def check_database(settings: Settings) -> CheckResult:
     """Check that the database answers and is migrated to the newest schema."""
     store = None
     try:
-        store = Store.open(config.resolved_database_url, migrate=False)
+        store = Store.open(settings.resolved_database_url, migrate=False)
         if not store.is_migrated():
             return CheckResult(
                 "database",
@@ -121,27 +126,27 @@ def check_database(config: Settings) -> CheckResult:
             store.dispose()
 
 
-def check_zenodo(config: Settings) -> CheckResult:
+def check_zenodo(settings: Settings) -> CheckResult:
     """Check that Zenodo answers and accepts the token."""
-    if config.zenodo_token is None:
+    if settings.zenodo_token is None:
         return CheckResult("zenodo", "fail", "no token to try")
     try:
-        with client_factory(config)() as client:
+        with client_factory(settings)() as client:
             client.list_depositions(size=1)
     except ZenodoExportError as exc:
         return CheckResult("zenodo", "fail", str(exc))
-    return CheckResult("zenodo", "ok", f"{config.zenodo_url} accepts the token")
+    return CheckResult("zenodo", "ok", f"{settings.zenodo_url} accepts the token")
 
 
 CHECKS: tuple[Callable[[Settings], list[CheckResult]], ...] = (
     check_settings,
-    check_config,
-    lambda config: [check_database(config)],
-    lambda config: [check_zenodo(config)],
+    check_config_file,
+    lambda settings: [check_database(settings)],
+    lambda settings: [check_zenodo(settings)],
 )
 """Every check, in the order they are shown."""
 
 
-def run_checks(config: Settings) -> list[CheckResult]:
+def run_checks(settings: Settings) -> list[CheckResult]:
     """Run every check and return the results."""
-    return [result for check in CHECKS for result in check(config)]
+    return [result for check in CHECKS for result in check(settings)]

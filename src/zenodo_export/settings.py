@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from zenodo_export import defaults
 from zenodo_export.errors import ConfigError
+from zenodo_export.validation import first_error
 from zenodo_export.zenodo.pacing import Budget, parse_budgets
 
 VersioningMode = Literal["native", "related-identifier", "none"]
@@ -104,9 +105,8 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else ""
-        raise ConfigError(f"setting {env_name(field)}: {first['msg']}") from None
+        where, message = first_error(exc)
+        raise ConfigError(f"setting {env_name(where.split('.')[0])}: {message}") from None
 
 
 def env_name(field: str) -> str:

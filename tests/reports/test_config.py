@@ -1,4 +1,4 @@
-"""The config file: every mistake is one line naming the file, the table and the key."""
+"""The config file: every mistake is one line naming the file, the entry and the key."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from zenodo_export.config_file import SnapshotEntry, load_config_file, read_config_file
 from zenodo_export.errors import ConfigError, NotFound
-from zenodo_export.reports import load_config, read_config, report_schedules
+from zenodo_export.schedules.configured import report_schedules
 from zenodo_export.settings import Settings
+from zenodo_export.snapshots.options import CONCURRENCY, SnapshotRequest
 
 GOOD = """
 [schedules]
@@ -27,6 +29,10 @@ schedule = "0 6 * * 1"
 [reports.by_hand]
 files = ["b.csv"]
 """
+
+
+WORKS = "[snapshots.w]\nurl = 'https://example.org/api/works'\n"
+"""The start of a snapshot entry, ``w``."""
 
 
 def write(tmp_path: Path, body: str) -> Path:
@@ -52,15 +58,22 @@ def write(tmp_path: Path, body: str) -> Path:
         ("[schedules]\ntimezone = 'Mars/Base'\n", "schedules.timezone", "Mars/Base"),
         ("[reports.'a b']\nfiles = ['a']\n", "reports", "'a b'"),
         ("[reprots.m]\nfiles = ['a']\n", "reprots", "Extra inputs"),
+        (f"{WORKS}start_page = 4\nstop_page = 2\n", "snapshots.w.stop_page", "before the start"),
+        (f"{WORKS}concurrency = 0\n", "snapshots.w.concurrency", "greater than or equal to 1"),
+        (f"{WORKS}pages_per_job = 0\n", "snapshots.w.pages_per_job", "greater than or equal"),
+        ("[snapshots.w]\nurl = 'ftp://example.org/api'\n", "snapshots.w.url", "not an http(s)"),
+        ("[snapshots.w]\nschedule = 'monthly'\n", "snapshots.w.url", "Field required"),
+        (f"{WORKS}schedule = 'often'\n", "snapshots.w.schedule", "cron rule"),
+        (f"{WORKS}concurency = 2\n", "snapshots.w.concurency", "Extra inputs"),
     ],
 )
-def test_config_mistakes_name_file_table_and_key(
+def test_config_mistakes_name_file_entry_and_key(
     tmp_path: Path, body: str, where: str, message: str
 ) -> None:
     """Each mistake is one line: ``<file>: <table>.<key>: <what is wrong>``."""
     path = write(tmp_path, body)
     with pytest.raises(ConfigError) as caught:
-        read_config(path)
+        read_config_file(path)
     text = str(caught.value)
     assert text.startswith(f"{path}: {where}: ") and message in text
     assert "\n" not in text
@@ -70,21 +83,21 @@ def test_bad_toml_is_one_line(tmp_path: Path) -> None:
     """A syntax error names the file and the line."""
     path = write(tmp_path, "[reports.m\nfiles = 1\n")
     with pytest.raises(ConfigError, match=rf"^{path}: not valid TOML: .*line 1"):
-        read_config(path)
+        read_config_file(path)
 
 
 def test_missing_default_file_is_no_reports_but_explicit_one_is_an_error(tmp_path: Path) -> None:
     """Nothing at the default path means no reports; a named file that is missing stops us."""
-    assert load_config(Settings(data_dir=tmp_path)).reports == {}
+    assert load_config_file(Settings(data_dir=tmp_path)).reports == {}
     missing = tmp_path / "nope.toml"
     with pytest.raises(ConfigError, match=rf"^{missing}: cannot read: No such file"):
-        load_config(Settings(data_dir=tmp_path, config=missing))
+        load_config_file(Settings(data_dir=tmp_path, config=missing))
 
 
 def test_schedules_come_from_reports_with_monthly_expanded(tmp_path: Path) -> None:
     """``monthly`` becomes the [schedules] day and time; reports without a schedule have none."""
-    config = read_config(write(tmp_path, GOOD))
-    schedules = {s.name: s for s in report_schedules(config)}
+    config_file = read_config_file(write(tmp_path, GOOD))
+    schedules = {s.name: s for s in report_schedules(config_file)}
     assert set(schedules) == {"reports.monthly", "reports.weekly"}
     assert schedules["reports.monthly"].rule == "15 3 12 * *"
     assert schedules["reports.monthly"].written == "monthly"
@@ -92,11 +105,30 @@ def test_schedules_come_from_reports_with_monthly_expanded(tmp_path: Path) -> No
         "0 6 * * 1",
         "weekly",
     )
-    assert config.report("weekly").files == (tmp_path / "a.csv",)  # beside the config file
+    assert config_file.report("weekly").files == (tmp_path / "a.csv",)  # beside the config file
 
 
 def test_unknown_report_lists_the_known_ones(tmp_path: Path) -> None:
     """Asking for a report the file lacks is NotFound naming the file and the known reports."""
     path = write(tmp_path, GOOD)
     with pytest.raises(NotFound, match=rf"^report 'yearly' is not in {path} \(reports: by_hand"):
-        read_config(path).report("yearly")
+        read_config_file(path).report("yearly")
+
+
+def test_snapshot_entry_has_the_commands_defaults_but_uploads(tmp_path: Path) -> None:
+    """A bare snapshot entry is a SnapshotRequest with its defaults, except ``upload``."""
+    path = write(tmp_path, WORKS)
+    entry = read_config_file(path).snapshot("w")
+    asked = SnapshotRequest(url=entry.url)
+    assert isinstance(entry, SnapshotRequest)
+    assert entry.model_dump(exclude={"upload", "schedule"}) == asked.model_dump(exclude={"upload"})
+    assert entry.concurrency == CONCURRENCY == 4
+    assert (entry.upload, asked.upload, entry.schedule) == (True, False, None)
+    assert set(SnapshotEntry.model_fields) == set(SnapshotRequest.model_fields) | {"schedule"}
+
+
+def test_unknown_snapshot_lists_the_known_ones(tmp_path: Path) -> None:
+    """Asking for a snapshot entry the file lacks is NotFound naming the file and the known ones."""
+    path = write(tmp_path, WORKS)
+    with pytest.raises(NotFound, match=rf"^snapshot 'v' is not in {path} \(snapshots: w\)$"):
+        read_config_file(path).snapshot("v")

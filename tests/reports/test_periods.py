@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from zenodo_export.reports.config import monthly_rule
+from zenodo_export.config_file import monthly_rule
 from zenodo_export.schedules import due_periods, next_fire_time, period_key
 
 UTC = dt.UTC

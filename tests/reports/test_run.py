@@ -18,8 +18,9 @@ from tests.reports.conftest import (
     report_settings,
     write_config,
 )
+from zenodo_export.config_file import load_config_file
 from zenodo_export.errors import ConfigError, Rejected, Transient
-from zenodo_export.reports import ReportRun, load_config, run_report
+from zenodo_export.reports import ReportRun, run_report
 from zenodo_export.store import Store, get_export
 from zenodo_export.store.models import FileWriteLog
 
@@ -28,7 +29,7 @@ NOVEMBER = dt.date(2026, 11, 10)
 
 def stats_run(settings: Any, date: dt.date = NOVEMBER) -> ReportRun:
     """Return a run of the ``stats`` report of the configured file."""
-    return ReportRun(name="stats", report=load_config(settings).report("stats"), date=date)
+    return ReportRun(name="stats", report=load_config_file(settings).report("stats"), date=date)
 
 
 def test_report_query_becomes_a_published_lagotto_export(
@@ -79,7 +80,7 @@ def test_files_report_zips_existing_files_with_its_own_templates(
     settings = report_settings(
         sandbox, tmp_path, write_config(tmp_path, body), creator=None, sitenamelong=None
     )
-    run = ReportRun(name="dump", report=load_config(settings).report("dump"), date=NOVEMBER)
+    run = ReportRun(name="dump", report=load_config_file(settings).report("dump"), date=NOVEMBER)
     export_id = run_report(sqlite_store, settings, run)
     with sqlite_store.transaction() as session:
         export = get_export(session, export_id)

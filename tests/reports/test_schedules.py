@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.fixtures.cli import CLI, sandbox_environment
+from tests.fixtures.jobs import claimed_context
 from tests.pipeline.conftest import run_burst
 from tests.reports.conftest import (
     LAGOTTO,
@@ -24,8 +25,8 @@ from tests.reports.conftest import (
     report_settings,
     write_config,
 )
-from zenodo_export.reports import KIND, load_config, perform_report, report_schedules
-from zenodo_export.reports.config import monthly_rule
+from zenodo_export.config_file import load_config_file, monthly_rule
+from zenodo_export.reports import KIND, perform_report
 from zenodo_export.schedules import (
     Fired,
     Schedule,
@@ -34,7 +35,8 @@ from zenodo_export.schedules import (
     fire_due,
     period_key,
 )
-from zenodo_export.store import Job, Store, ZenodoDataExport, jobs
+from zenodo_export.schedules.configured import report_schedules
+from zenodo_export.store import Job, Store, ZenodoDataExport
 from zenodo_export.store.models import ScheduleRun
 
 UTC = dt.UTC
@@ -62,7 +64,7 @@ def report_jobs(store: Store) -> list[Job]:
 
 def ticker(store: Store, settings: Any, now: dt.datetime = NOW) -> ScheduleTicker:
     """A schedule duty for the configured reports, with the clock at ``now``."""
-    schedules = report_schedules(load_config(settings))
+    schedules = report_schedules(load_config_file(settings))
     return ScheduleTicker(store, schedules, interval=3600, clock=lambda: now)
 
 
@@ -118,10 +120,9 @@ def test_report_job_run_again_reuses_its_periods_export(
 ) -> None:
     """A report job that runs again after its commit queues no second export for its period."""
     ticker(sqlite_store, monthly_settings)()
-    claimed = jobs.claim(sqlite_store, worker_id="t", lease_seconds=30, kinds=[KIND])
-    assert claimed is not None
-    perform_report(sqlite_store, monthly_settings, claimed)
-    perform_report(sqlite_store, monthly_settings, claimed)
+    context = claimed_context(sqlite_store, monthly_settings, kinds=[KIND])
+    perform_report(context)
+    perform_report(context)
     with sqlite_store.transaction() as session:
         assert len(session.scalars(select(ZenodoDataExport)).all()) == 1
     assert runs(sqlite_store)[0][1] is not None
@@ -186,10 +187,13 @@ def test_two_worker_processes_catch_up_each_missed_period_exactly_once(
             )
     try:
         deadline = time.monotonic() + 45
-        while not all(export_id for _, export_id in runs(store)[1:]) or len(runs(store)) < 3:
+        while True:  # one read per look: a period may be added between two reads
+            fired = runs(store)
+            if len(fired) >= 3 and all(export_id for _, export_id in fired[1:]):
+                break
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
-        ids = [export_id for _, export_id in runs(store)[1:]]
+        ids = [export_id for _, export_id in fired[1:]]
         while any(state != "done" for state in _states(store, ids)):
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)

@@ -9,8 +9,10 @@ Four endpoints, one per pagination style:
 * ``/api/single``: one page without any paging information.
 
 ``pages``, ``per_page``, ``latency`` (seconds per answer) and ``faults`` (``(style, page)`` ->
-``"500-once"``, ``"not-json"`` or ``"404"``) can be changed while it runs; ``hits`` counts the
-answers per ``(style, page)``; ``expected(style)`` is every page's body, in order.
+``"500-once"``, ``"not-json"``, ``"404"``, or ``"429:<Retry-After>"`` / ``"503:<Retry-After>"``,
+which answer that status with that header, ``-once`` after the status for one answer only,
+e.g. ``"429-once:1e12"``) can be changed while it runs; ``hits`` counts the answers per
+``(style, page)``; ``expected(style)`` is every page's body, in order.
 """
 
 from __future__ import annotations
@@ -108,11 +110,23 @@ def _link_header(request: Request, state: ApiState, page: int) -> dict[str, str]
     return {"Link": ", ".join(links)}
 
 
+def _busy(fault: str) -> Response:
+    """Answer ``429:<value>`` or ``503:<value>`` (``-once`` or not) with that Retry-After."""
+    status, _, value = fault.partition(":")
+    return JSONResponse(
+        {"error": "slow down"},
+        status_code=int(status.removesuffix("-once")),
+        headers={"Retry-After": value},
+    )
+
+
 def _fault(state: ApiState, style: str, page: int) -> Response | None:
     with state.lock:
         fault = state.faults.get((style, page))
-        if fault == "500-once":
+        if fault is not None and fault.partition(":")[0].endswith("-once"):
             del state.faults[(style, page)]
+    if fault is not None and fault[:3] in ("429", "503") and ":" in fault:
+        return _busy(fault)
     if fault in ("500-once", "500"):
         return PlainTextResponse("Internal Server Error", status_code=500)
     if fault == "not-json":

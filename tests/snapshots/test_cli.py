@@ -6,8 +6,11 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.fixtures.cli import Run
 from tests.snapshots.api_server import ApiServer
+from zenodo_export.snapshots.options import SnapshotRequest
 
 
 def test_snapshot_wait_crawls_and_prints_the_zip(run_cli: Run, api: ApiServer) -> None:
@@ -55,3 +58,45 @@ def test_snapshot_upload_wait_publishes(
     assert view["state"] == "done"
     assert view["upload"]["state"] == "done" and view["upload"]["doi"]
     assert view["upload"]["name"] == "127.0.0.1_api_linked_works"
+
+
+def help_defaults(help_text: str) -> dict[str, str]:
+    """Return each option's ``[default: X]`` as the help shows it, by field name."""
+    flat = " ".join(help_text.split())
+    found: dict[str, str] = {}
+    for chunk in flat.split(" --")[1:]:
+        option, _, rest = chunk.partition(" ")
+        if "[default: " in rest:
+            found[option.replace("-", "_")] = rest.split("[default: ", 1)[1].split("]")[0]
+    return found
+
+
+def test_help_shows_the_defaults_of_the_one_model(run_cli: Run) -> None:
+    """``snapshot --help`` shows SnapshotRequest's defaults (concurrency 4, as the config file)."""
+    shown = run_cli("snapshot", "--help")
+    assert shown.returncode == 0, shown.stderr
+    model = SnapshotRequest(url="https://example.org/api")
+    assert help_defaults(shown.stdout) == {
+        "pages_per_job": str(model.pages_per_job),
+        "start_page": str(model.start_page),
+        "concurrency": str(model.concurrency),
+        "stop_page": "the API's last",  # None, in words
+    }
+    assert (model.concurrency, model.stop_page, model.upload) == (4, None, False)
+
+
+@pytest.mark.parametrize(
+    "options,line",
+    [
+        (
+            ["--start-page", "4", "--stop-page", "2"],
+            "error: stop_page: 2 is before the start page 4",
+        ),
+        (["--concurrency", "0"], "error: concurrency: Input should be greater than or equal to 1"),
+    ],
+)
+def test_bad_option_is_one_line_naming_it(run_cli: Run, options: list[str], line: str) -> None:
+    """The command refuses what the config file refuses, with one line naming the option."""
+    refused = run_cli("snapshot", "https://example.org/api/works", *options)
+    assert refused.returncode == 4
+    assert refused.stderr.strip().splitlines() == [line]

@@ -12,8 +12,9 @@ import pytest
 from tests.snapshots.api_server import ApiServer
 from tests.snapshots.conftest import dump_pages, finished
 from zenodo_export.errors import InvalidExport
+from zenodo_export.jobs.queue import list_jobs
 from zenodo_export.settings import Settings
-from zenodo_export.snapshots import create_snapshot
+from zenodo_export.snapshots import SnapshotRequest, create_snapshot, parse_request
 from zenodo_export.store import Store
 
 PAGED_STYLES = ("meta", "cursor", "linked")
@@ -26,7 +27,7 @@ def test_every_page_once_in_order(
     """Each pagination style yields every page exactly once, in page order, chunk by chunk."""
     api.state.pages = 8
     snapshot_id = create_snapshot(
-        store, crawl_settings, api.url(style), pages_per_job=3, concurrency=4
+        store, crawl_settings, SnapshotRequest(url=api.url(style), pages_per_job=3, concurrency=4)
     )
     snapshot = finished(store, crawl_settings, snapshot_id)
     assert snapshot.state == "done", snapshot.last_error
@@ -40,7 +41,9 @@ def test_a_page_without_paging_is_the_only_page(
     api: ApiServer, sqlite_store: Store, crawl_settings: Settings
 ) -> None:
     """A body with no paging information is a one-page snapshot."""
-    snapshot_id = create_snapshot(sqlite_store, crawl_settings, api.url("single"))
+    snapshot_id = create_snapshot(
+        sqlite_store, crawl_settings, SnapshotRequest(url=api.url("single"))
+    )
     snapshot = finished(sqlite_store, crawl_settings, snapshot_id)
     assert dump_pages(snapshot) == api.expected("single")
     assert snapshot.data["cursor"]["style"] == "single"
@@ -53,7 +56,9 @@ def test_start_and_stop_page(
     """``start_page`` and ``stop_page`` bound the crawl, both included."""
     api.state.pages = 9
     snapshot_id = create_snapshot(
-        sqlite_store, crawl_settings, api.url(style), start_page=3, stop_page=7, pages_per_job=2
+        sqlite_store,
+        crawl_settings,
+        SnapshotRequest(url=api.url(style), start_page=3, stop_page=7, pages_per_job=2),
     )
     snapshot = finished(sqlite_store, crawl_settings, snapshot_id)
     assert dump_pages(snapshot) == api.expected(style, 3, 7)
@@ -65,7 +70,9 @@ def test_files_are_named_and_zipped_as_lagotto_did(
 ) -> None:
     """The dump is ``api_works_<date>.jsondump`` in ``snapshot_<date>``, zipped with a README."""
     day = dt.date(2026, 3, 14)
-    snapshot_id = create_snapshot(sqlite_store, crawl_settings, api.url("meta"), today=day)
+    snapshot_id = create_snapshot(
+        sqlite_store, crawl_settings, SnapshotRequest(url=api.url("meta")), today=day
+    )
     snapshot = finished(sqlite_store, crawl_settings, snapshot_id)
     dump = Path(snapshot.data["files"]["dump"])
     assert dump.name == "api_works_2026-03-14.jsondump"
@@ -84,7 +91,9 @@ def test_benchmark_writes_one_timing_line_per_page(
     """``benchmark`` writes a side file with one ``<url> took <N> seconds`` line per page."""
     api.state.latency = 0.02
     snapshot_id = create_snapshot(
-        sqlite_store, crawl_settings, api.url("meta"), pages_per_job=2, benchmark=True
+        sqlite_store,
+        crawl_settings,
+        SnapshotRequest(url=api.url("meta"), pages_per_job=2, benchmark=True),
     )
     snapshot = finished(sqlite_store, crawl_settings, snapshot_id)
     lines = Path(snapshot.data["files"]["benchmark"]).read_text().splitlines()
@@ -112,5 +121,8 @@ def test_bad_url_or_option_is_refused(
 ) -> None:
     """A bad URL or option is refused at creation, naming it, and nothing is queued."""
     with pytest.raises(InvalidExport) as caught:
-        create_snapshot(sqlite_store, crawl_settings, url, **options)  # type: ignore[arg-type]
+        create_snapshot(sqlite_store, crawl_settings, parse_request({"url": url, **options}))
     assert caught.value.field == field
+    assert "\n" not in str(caught.value)
+    with sqlite_store.transaction() as session:
+        assert list_jobs(session) == []

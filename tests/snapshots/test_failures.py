@@ -7,7 +7,7 @@ import pytest
 from tests.snapshots.api_server import ApiServer
 from tests.snapshots.conftest import alert_messages, dump_pages, finished
 from zenodo_export.settings import Settings
-from zenodo_export.snapshots import create_snapshot
+from zenodo_export.snapshots import SnapshotRequest, create_snapshot
 from zenodo_export.snapshots.pagination import page_url
 from zenodo_export.store import Store
 
@@ -21,7 +21,9 @@ def test_bad_page_fails_the_snapshot_naming_its_url(
 ) -> None:
     """A non-JSON body or a 4xx fails the snapshot at once, with an alert naming the page URL."""
     api.state.faults[("meta", 4)] = fault
-    snapshot_id = create_snapshot(sqlite_store, crawl_settings, api.url("meta"), pages_per_job=2)
+    snapshot_id = create_snapshot(
+        sqlite_store, crawl_settings, SnapshotRequest(url=api.url("meta"), pages_per_job=2)
+    )
     snapshot = finished(sqlite_store, crawl_settings, snapshot_id)
     assert snapshot.state == "failed"
     bad_url = page_url(api.url("meta"), 4)
@@ -37,7 +39,9 @@ def test_a_server_error_is_retried_and_the_snapshot_completes(
 ) -> None:
     """A page answering 500 once is fetched again and the dump is whole, without duplicates."""
     api.state.faults[("cursor", 3)] = "500-once"
-    snapshot_id = create_snapshot(sqlite_store, crawl_settings, api.url("cursor"), pages_per_job=2)
+    snapshot_id = create_snapshot(
+        sqlite_store, crawl_settings, SnapshotRequest(url=api.url("cursor"), pages_per_job=2)
+    )
     snapshot = finished(sqlite_store, crawl_settings, snapshot_id)
     assert snapshot.state == "done", snapshot.last_error
     assert dump_pages(snapshot) == api.expected("cursor")
@@ -50,7 +54,9 @@ def test_exhausted_retries_fail_the_snapshot_naming_the_page(
 ) -> None:
     """A page that keeps answering 500 fails the snapshot after the last attempt, naming it."""
     api.state.faults[("linked", 2)] = "500"
-    snapshot_id = create_snapshot(sqlite_store, crawl_settings, api.url("linked"))
+    snapshot_id = create_snapshot(
+        sqlite_store, crawl_settings, SnapshotRequest(url=api.url("linked"))
+    )
     snapshot = finished(sqlite_store, crawl_settings, snapshot_id)
     assert snapshot.state == "failed"
     assert api.state.hits[("linked", 2)] == crawl_settings.max_attempts
@@ -65,7 +71,9 @@ def test_a_failed_snapshot_is_retried_from_where_it_stopped(
     from zenodo_export.exports.service import retry_export
 
     api.state.faults[("cursor", 3)] = "500"
-    snapshot_id = create_snapshot(sqlite_store, crawl_settings, api.url("cursor"), pages_per_job=2)
+    snapshot_id = create_snapshot(
+        sqlite_store, crawl_settings, SnapshotRequest(url=api.url("cursor"), pages_per_job=2)
+    )
     assert finished(sqlite_store, crawl_settings, snapshot_id).state == "failed"
     first_page_hits = api.state.hits[("cursor", 1)]
     del api.state.faults[("cursor", 3)]

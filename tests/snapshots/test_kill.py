@@ -14,7 +14,7 @@ from tests.fixtures.cli import clean_environment
 from tests.snapshots.api_server import ApiServer
 from tests.snapshots.conftest import dump_pages, read_export, snapshot_settings
 from zenodo_export.settings import Settings
-from zenodo_export.snapshots import create_snapshot
+from zenodo_export.snapshots import SnapshotRequest, create_snapshot
 from zenodo_export.store import Store
 
 LEASE = 1.0
@@ -68,7 +68,9 @@ def test_killed_mid_chunk_and_between_chunks(
     store = Store.open(worker_env["DATABASE_URL"])
     try:
         snapshot_id = create_snapshot(
-            store, settings, api.url(style), pages_per_job=3, concurrency=concurrency
+            store,
+            settings,
+            SnapshotRequest(url=api.url(style), pages_per_job=3, concurrency=concurrency),
         )
         parts = Path(read_export(store, snapshot_id).data["directory"]) / "parts"
 

@@ -8,9 +8,11 @@ from pathlib import Path
 from tests.pipeline.conftest import run_burst
 from tests.snapshots.api_server import ApiServer
 from tests.snapshots.conftest import dump_pages, read_export, snapshot_settings
-from zenodo_export.reports import all_schedules, load_config
+from zenodo_export.config_file import load_config_file
+from zenodo_export.jobs import queue as jobs
 from zenodo_export.schedules import fire_due
-from zenodo_export.store import Store, jobs
+from zenodo_export.schedules.configured import all_schedules
+from zenodo_export.store import Store
 from zenodo_export.store.models import ScheduleRun
 
 
@@ -18,12 +20,12 @@ def test_a_scheduled_snapshot_fires_once_per_period_and_crawls(
     api: ApiServer, sqlite_store: Store, tmp_path: Path
 ) -> None:
     """A monthly snapshot entry: one snapshot per period, even when its job runs twice."""
-    config = tmp_path / "config.toml"
-    config.write_text(
+    path = tmp_path / "config.toml"
+    path.write_text(
         f'[snapshots.works]\nurl = "{api.url("meta")}"\nschedule = "monthly"\nupload = false\n'
     )
-    settings = snapshot_settings(tmp_path, config=config)
-    schedules = all_schedules(load_config(settings))
+    settings = snapshot_settings(tmp_path, config=path)
+    schedules = all_schedules(load_config_file(settings))
     assert [s.name for s in schedules] == ["snapshots.works"]
     now = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
     assert len(fire_due(sqlite_store, schedules, now=now)) == 1

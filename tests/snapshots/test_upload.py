@@ -9,7 +9,7 @@ from typing import Any
 from tests.pipeline.conftest import make_settings
 from tests.snapshots.api_server import ApiServer
 from tests.snapshots.conftest import finished, read_export
-from zenodo_export.snapshots import create_snapshot
+from zenodo_export.snapshots import SnapshotRequest, create_snapshot
 from zenodo_export.store import Store
 
 
@@ -22,11 +22,15 @@ def test_upload_publishes_the_zip_and_versions_the_endpoint(
     )
     url = api.url("meta")
     first = finished(
-        sqlite_store, settings, create_snapshot(sqlite_store, settings, url, upload=True)
+        sqlite_store,
+        settings,
+        create_snapshot(sqlite_store, settings, SnapshotRequest(url=url, upload=True)),
     )
     api.state.pages = 6  # the API grew
     second = finished(
-        sqlite_store, settings, create_snapshot(sqlite_store, settings, url, upload=True)
+        sqlite_store,
+        settings,
+        create_snapshot(sqlite_store, settings, SnapshotRequest(url=url, upload=True)),
     )
 
     records = [read_export(sqlite_store, s.data["upload_export_id"]) for s in (first, second)]

@@ -13,7 +13,8 @@ from zenodo_export.errors import (
     ZenodoNotFound,
     ZenodoRejected,
 )
-from zenodo_export.zenodo.responses import error_for, parse_error_body, retry_after_seconds
+from zenodo_export.http_delays import retry_after_seconds
+from zenodo_export.zenodo.responses import error_for, parse_error_body
 
 NGINX_504 = (
     b"<html><head><title>504 Gateway Time-out</title></head><body><center>"

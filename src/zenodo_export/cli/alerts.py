@@ -8,8 +8,9 @@ import typer
 from rich.table import Table
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, opened_store, print_json, settings
+from zenodo_export.cli.context import console, opened_store, print_json
 from zenodo_export.exports.views import alert_view
+from zenodo_export.settings import load_settings
 from zenodo_export.store import list_alerts, resolve_alert
 
 alerts_app = typer.Typer(help="List the alerts of failed exports, or resolve one.")
@@ -25,8 +26,8 @@ def alerts_command(
     """List unresolved alerts, newest first."""
     if ctx.invoked_subcommand is not None:
         return
-    config = settings()
-    with opened_store(config) as store, store.transaction() as session:
+    settings = load_settings()
+    with opened_store(settings) as store, store.transaction() as session:
         views = [alert_view(a) for a in list_alerts(session, include_resolved=include_resolved)]
     if as_json:
         print_json(views)
@@ -46,7 +47,7 @@ def alerts_command(
 @alerts_app.command("resolve")
 def resolve_command(uuid: Annotated[str, typer.Argument(help="The alert's uuid.")]) -> None:
     """Mark an alert resolved."""
-    config = settings()
-    with opened_store(config) as store, store.transaction() as session:
+    settings = load_settings()
+    with opened_store(settings) as store, store.transaction() as session:
         resolve_alert(session, uuid)
     console.print(f"alert {uuid} resolved")

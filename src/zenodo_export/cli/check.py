@@ -9,7 +9,8 @@ import typer
 
 from zenodo_export.checks import run_checks
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, print_json, settings
+from zenodo_export.cli.context import console, print_json
+from zenodo_export.settings import load_settings
 
 MARKS = {"ok": "[green]ok[/green]  ", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
 
@@ -19,7 +20,7 @@ def check_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (a stable format).")] = False,
 ) -> None:
     """Check that everything needed to export is in place; exit 1 if anything fails."""
-    results = run_checks(settings())
+    results = run_checks(load_settings())
     if as_json:
         print_json([asdict(result) for result in results])
     else:

@@ -22,20 +22,24 @@ err_console = Console(stderr=True)
 
 
 def settings() -> Settings:
-    """Build the settings from the environment (a bad value is a one-line ConfigError)."""
+    """Build the settings from the environment (a bad value is a one-line ConfigError).
+
+    Only ``cli/worker.py`` still calls this; the other commands call ``load_settings``
+    directly, so that their variable can be named ``settings``.
+    """
     return load_settings()
 
 
-def require_token(config: Settings, purpose: str) -> None:
+def require_token(settings: Settings, purpose: str) -> None:
     """Stop with a one-line error when no Zenodo token is set."""
-    if config.zenodo_token is None:
+    if settings.zenodo_token is None:
         raise ConfigError(f"ZENODO_TOKEN is not set (ZENODO_KEY is read too): {purpose}")
 
 
 @contextmanager
-def opened_store(config: Settings) -> Iterator[Store]:
+def opened_store(settings: Settings) -> Iterator[Store]:
     """Open (and migrate) the configured database for the length of a command."""
-    store = Store.open(config.resolved_database_url)
+    store = Store.open(settings.resolved_database_url)
     try:
         yield store
     finally:

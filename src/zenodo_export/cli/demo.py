@@ -13,9 +13,10 @@ from pydantic import SecretStr
 
 from zenodo_export import defaults
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, opened_store, settings
+from zenodo_export.cli.context import console, opened_store
 from zenodo_export.cli.exports import ExportFailed, follow_export
 from zenodo_export.exports.service import create_and_queue
+from zenodo_export.settings import load_settings
 
 
 def free_port(preferred: int) -> int:
@@ -64,17 +65,17 @@ def demo_command(
     """Export a demo report end to end to a local Zenodo sandbox (nothing leaves this machine)."""
     from zenodo_export.sandbox import build_config, run_in_thread
 
-    config = settings()
+    settings = load_settings()
     today = dt.date.today()
-    files = write_demo_report(config.data_dir / "demo" / f"report_{today.isoformat()}", today)
-    sandbox_config = build_config(config.data_dir / "sandbox")
+    files = write_demo_report(settings.data_dir / "demo" / f"report_{today.isoformat()}", today)
+    sandbox_config = build_config(settings.data_dir / "sandbox")
     with run_in_thread(sandbox_config, port=free_port(port)) as sandbox:
         console.print(
             f"Started a local Zenodo sandbox at {sandbox.api_url} "
             "(a stand-in for Zenodo on this machine; nothing is sent to zenodo.org).",
             highlight=False,
         )
-        local = config.model_copy(
+        local = settings.model_copy(
             update={"zenodo_url": sandbox.api_url, "zenodo_token": SecretStr(sandbox.token)}
         )
         with opened_store(local) as store:
@@ -85,9 +86,9 @@ def demo_command(
                 publication_date=today.isoformat(),
                 title=f"Cumulative Demo Report - {today:%B %Y}",
                 description="Cumulative demo statistics for all works, made by zenodo-export.",
-                creators=[config.creator or "Demo, Creator"],
+                creators=[settings.creator or "Demo, Creator"],
                 keywords=["demo", "zenodo-export"],
-                code_repository_url=config.github_url or "https://example.org/zenodo-export",
+                code_repository_url=settings.github_url or "https://example.org/zenodo-export",
             )
             final = follow_export(store, local, export_id, quiet=False)
             if final.state != "done":

@@ -10,22 +10,15 @@ import typer
 from rich.table import Table
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import (
-    console,
-    err_console,
-    opened_store,
-    print_json,
-    require_token,
-    settings,
-)
-from zenodo_export.cli.progress import RichReporter
+from zenodo_export.cli.context import console, err_console, opened_store, print_json, require_token
+from zenodo_export.cli.progress import RichProgress
 from zenodo_export.errors import ZenodoExportError
+from zenodo_export.exports.follow import follow
+from zenodo_export.exports.progress import LogProgress, Progress
 from zenodo_export.exports.service import create_and_queue, retry_export
 from zenodo_export.exports.views import export_view
-from zenodo_export.pipeline.follow import follow
-from zenodo_export.pipeline.reporting import LogReporter, Reporter
-from zenodo_export.pipeline.runner import JobRunner
-from zenodo_export.settings import Settings
+from zenodo_export.kinds import job_runner
+from zenodo_export.settings import Settings, load_settings
 from zenodo_export.store import DataExport, Store, get_export, list_exports
 
 State = Literal["pending", "processing", "done", "failed"]
@@ -77,27 +70,27 @@ def export_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Create an export and queue its upload; print its id."""
-    config = settings()
+    settings = load_settings()
     attributes = {
         "name": name,
         "files": [str(path) for path in files],
         "title": title,
         "description": description,
-        "creators": creator or ([config.creator] if config.creator else []),
+        "creators": creator or ([settings.creator] if settings.creator else []),
         "keywords": keyword or [],
         "publication_date": publication_date or dt.date.today().isoformat(),
-        "code_repository_url": code_repository_url or config.github_url or "",
-        "license": license or config.license,
+        "code_repository_url": code_repository_url or settings.github_url or "",
+        "license": license or settings.license,
         "version": version,
         "communities": community or [],
         "versioning": versioning,
     }
-    with opened_store(config) as store:
+    with opened_store(settings) as store:
         export_id = create_and_queue(store, **attributes)
         if not wait:
             print_created(store, export_id, as_json)
             return
-        final = follow_export(store, config, export_id, quiet=as_json)
+        final = follow_export(store, settings, export_id, quiet=as_json)
         print_final(final, as_json)
 
 
@@ -110,15 +103,15 @@ def print_created(store: Store, export_id: int, as_json: bool) -> None:
         console.print(export_id)
 
 
-def follow_export(store: Store, config: Settings, export_id: int, *, quiet: bool) -> DataExport:
-    require_token(config, "--wait needs it to run the export here")
-    reporter: Reporter = (
-        LogReporter() if quiet or not err_console.is_terminal else (RichReporter(err_console))
+def follow_export(store: Store, settings: Settings, export_id: int, *, quiet: bool) -> DataExport:
+    require_token(settings, "--wait needs it to run the export here")
+    progress: Progress = (
+        LogProgress() if quiet or not err_console.is_terminal else (RichProgress(err_console))
     )
-    if isinstance(reporter, RichReporter):
-        with reporter:
-            return follow(store, JobRunner(store, config, reporter=reporter), export_id)
-    return follow(store, JobRunner(store, config, reporter=reporter), export_id)
+    if isinstance(progress, RichProgress):
+        with progress:
+            return follow(job_runner(store, settings, progress=progress), export_id)
+    return follow(job_runner(store, settings, progress=progress), export_id)
 
 
 def print_final(export: DataExport, as_json: bool) -> None:
@@ -140,8 +133,8 @@ def list_command(
     as_json: JsonFlag = False,
 ) -> None:
     """List exports, newest first."""
-    config = settings()
-    with opened_store(config) as store, store.transaction() as session:
+    settings = load_settings()
+    with opened_store(settings) as store, store.transaction() as session:
         exports = list_exports(session, state=state, limit=limit)
         if as_json:
             print_json([export_view(export) for export in exports])
@@ -164,8 +157,8 @@ def show_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Show one export: its state, record, files and last error."""
-    config = settings()
-    with opened_store(config) as store, store.transaction() as session:
+    settings = load_settings()
+    with opened_store(settings) as store, store.transaction() as session:
         view = export_view(get_export(session, export_id))
     if as_json:
         print_json(view)
@@ -178,7 +171,7 @@ def show_command(
 @app.command("retry")
 def retry_command(export_id: Annotated[int, typer.Argument(help="The export's id.")]) -> None:
     """Queue a failed export again; it resumes from where it stopped."""
-    config = settings()
-    with opened_store(config) as store:
+    settings = load_settings()
+    with opened_store(settings) as store:
         job_id = retry_export(store, export_id)
     console.print(f"export {export_id} queued again (job {job_id})")

@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, opened_store, print_json, require_token, settings
-from zenodo_export.pipeline.janitor import run_janitor
-from zenodo_export.pipeline.runner import client_factory
+from zenodo_export.cli.context import console, opened_store, print_json, require_token
+from zenodo_export.exports.janitor import run_janitor
+from zenodo_export.settings import load_settings
+from zenodo_export.zenodo.factory import client_factory
 
 
 @app.command("janitor")
@@ -26,10 +27,10 @@ def janitor_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (a stable format).")] = False,
 ) -> None:
     """Delete drafts carrying our mark that no export owns, once older than the grace period."""
-    config = settings()
-    require_token(config, "the janitor lists and deletes drafts")
-    grace_seconds = config.janitor_grace_seconds if grace is None else grace
-    with opened_store(config) as store, client_factory(config, store=store)() as client:
+    settings = load_settings()
+    require_token(settings, "the janitor lists and deletes drafts")
+    grace_seconds = settings.janitor_grace_seconds if grace is None else grace
+    with opened_store(settings) as store, client_factory(settings, store=store)() as client:
         report = run_janitor(store, client, grace_seconds=grace_seconds, dry_run=dry_run)
     if as_json:
         print_json(asdict(report))

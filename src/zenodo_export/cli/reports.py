@@ -10,12 +10,15 @@ import typer
 from rich.table import Table
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, opened_store, print_json, settings
+from zenodo_export.cli.context import console, opened_store, print_json
 from zenodo_export.cli.exports import follow_export, print_created, print_final
-from zenodo_export.reports import ReportRun, all_schedules, load_config, run_report
+from zenodo_export.clock import utcnow
+from zenodo_export.config_file import load_config_file
+from zenodo_export.reports import ReportRun, run_report
 from zenodo_export.schedules import Schedule, last_run, next_run
+from zenodo_export.schedules.configured import all_schedules
+from zenodo_export.settings import load_settings
 from zenodo_export.store import Store
-from zenodo_export.store.types import utcnow
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable format).")]
 
@@ -37,16 +40,16 @@ def report_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Run a report now (query or files, README, zip) and queue its export; print its id."""
-    config = settings()
-    loaded = load_config(config)
-    today = dt.datetime.now(ZoneInfo(loaded.schedules.timezone)).date()
-    run = ReportRun(name=name, report=loaded.report(name), date=today)
-    with opened_store(config) as store:
-        export_id = run_report(store, config, run)
+    settings = load_settings()
+    config_file = load_config_file(settings)
+    today = dt.datetime.now(ZoneInfo(config_file.schedules.timezone)).date()
+    run = ReportRun(name=name, report=config_file.report(name), date=today)
+    with opened_store(settings) as store:
+        export_id = run_report(store, settings, run)
         if not wait:
             print_created(store, export_id, as_json)
             return
-        print_final(follow_export(store, config, export_id, quiet=as_json), as_json)
+        print_final(follow_export(store, settings, export_id, quiet=as_json), as_json)
 
 
 def schedule_view(store: Store, schedule: Schedule, now: dt.datetime) -> dict[str, Any]:
@@ -71,10 +74,10 @@ def schedule_view(store: Store, schedule: Schedule, now: dt.datetime) -> dict[st
 @schedule_app.command("list")
 def schedule_list_command(as_json: JsonFlag = False) -> None:
     """List the schedules: target, rule, last period run, next run."""
-    config = settings()
-    schedules = all_schedules(load_config(config))
+    settings = load_settings()
+    schedules = all_schedules(load_config_file(settings))
     now = utcnow()
-    with opened_store(config) as store:
+    with opened_store(settings) as store:
         views = [schedule_view(store, schedule, now) for schedule in schedules]
     if as_json:
         print_json(views)

@@ -90,17 +90,16 @@ def sandbox_command(
     }
     options |= {name: value for name, value in given.items() if value is not None}
     directory = data_dir or load_settings().data_dir / DATA_SUBDIR
-    config = build_config(directory, **options)
+    sandbox_config = build_config(directory, **options)
 
     def announce(base_url: str) -> None:
         api_url = f"{base_url}/api/"
         typer.echo(f"Zenodo sandbox serving {api_url}")
-        for spec in config.tokens:
+        for spec in sandbox_config.tokens:
             typer.echo(f"Token: {spec.describe()}")
-        typer.echo(f"Data dir: {config.data_dir}")
+        typer.echo(f"Data dir: {sandbox_config.data_dir}")
         typer.echo(f"Admin (faults, settings, stats): {base_url}/_sandbox/")
-        typer.echo(
-            f"Point zenodo-export at it: ZENODO_URL={api_url} ZENODO_TOKEN={config.tokens[0].token}"
-        )
+        token = sandbox_config.tokens[0].token
+        typer.echo(f"Point zenodo-export at it: ZENODO_URL={api_url} ZENODO_TOKEN={token}")
 
-    serve(config, host, port, announce=announce)
+    serve(sandbox_config, host, port, announce=announce)

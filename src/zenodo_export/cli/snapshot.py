@@ -7,13 +7,14 @@ from typing import Annotated
 import typer
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, opened_store, print_json, require_token, settings
+from zenodo_export.cli.context import console, opened_store, print_json, require_token
 from zenodo_export.cli.exports import ExportFailed, follow_export
+from zenodo_export.exports.follow import follow
 from zenodo_export.exports.views import export_view
-from zenodo_export.pipeline.follow import follow
-from zenodo_export.pipeline.runner import JobRunner
-from zenodo_export.snapshots import create_snapshot
-from zenodo_export.snapshots.options import CONCURRENCY, PAGES_PER_JOB
+from zenodo_export.kinds import job_runner
+from zenodo_export.settings import load_settings
+from zenodo_export.snapshots import create_snapshot, parse_request
+from zenodo_export.snapshots.options import request_default
 from zenodo_export.store import DataExport, Store, get_export
 
 
@@ -22,21 +23,23 @@ def snapshot_command(
     url: Annotated[str, typer.Argument(help="The paginated JSON API endpoint to crawl.")],
     pages_per_job: Annotated[
         int, typer.Option(help="Pages crawled per job; a killed job redoes at most these.")
-    ] = PAGES_PER_JOB,
-    start_page: Annotated[int, typer.Option(help="First page to crawl.")] = 1,
+    ] = request_default("pages_per_job"),
+    start_page: Annotated[int, typer.Option(help="First page to crawl.")] = request_default(
+        "start_page"
+    ),
     stop_page: Annotated[
         int | None, typer.Option(help="Last page to crawl [default: the API's last].")
-    ] = None,
+    ] = request_default("stop_page"),
     concurrency: Annotated[
         int, typer.Option(help="Pages fetched at the same time when page numbers are known.")
-    ] = CONCURRENCY,
+    ] = request_default("concurrency"),
     upload: Annotated[
         bool,
         typer.Option("--upload", help="Archive the zip on Zenodo when done (a new version)."),
-    ] = False,
+    ] = request_default("upload"),
     benchmark: Annotated[
         bool, typer.Option("--benchmark", help="Write a side file with each page's time.")
-    ] = False,
+    ] = request_default("benchmark"),
     wait: Annotated[
         bool,
         typer.Option(
@@ -45,30 +48,35 @@ def snapshot_command(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (a stable format).")] = False,
 ) -> None:
-    """Snapshot a paginated JSON API: one JSON document per page, zipped; print its id."""
-    config = settings()
+    """Snapshot a paginated JSON API: one JSON document per page, zipped; print its id.
+
+    A [snapshots.NAME] entry of the config file takes the same options, with the same
+    defaults and checks (except upload, true there).
+    """
+    request = parse_request(
+        {
+            "url": url,
+            "pages_per_job": pages_per_job,
+            "start_page": start_page,
+            "stop_page": stop_page,
+            "concurrency": concurrency,
+            "upload": upload,
+            "benchmark": benchmark,
+        }
+    )
+    settings = load_settings()
     if wait and upload:
-        require_token(config, "--wait --upload runs the upload here")
-    with opened_store(config) as store:
-        snapshot_id = create_snapshot(
-            store,
-            config,
-            url,
-            pages_per_job=pages_per_job,
-            start_page=start_page,
-            stop_page=stop_page,
-            concurrency=concurrency,
-            upload=upload,
-            benchmark=benchmark,
-        )
+        require_token(settings, "--wait --upload runs the upload here")
+    with opened_store(settings) as store:
+        snapshot_id = create_snapshot(store, settings, request)
         if not wait:
             _print(_read(store, snapshot_id), as_json)
             return
-        final = follow(store, JobRunner(store, config), snapshot_id)
+        final = follow(job_runner(store, settings), snapshot_id)
         upload_id = final.data.get("upload_export_id")
         uploaded = None
         if upload_id is not None and final.state == "done":
-            uploaded = follow_export(store, config, upload_id, quiet=as_json)
+            uploaded = follow_export(store, settings, upload_id, quiet=as_json)
         _print(final, as_json, uploaded)
 
 

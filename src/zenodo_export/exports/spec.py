@@ -23,6 +23,7 @@ from pydantic import (
 
 from zenodo_export import defaults
 from zenodo_export.errors import InvalidExport
+from zenodo_export.validation import first_error
 
 VersioningMode = Literal["native", "related-identifier", "none"]
 
@@ -126,10 +127,8 @@ def parse_spec(attributes: Mapping[str, Any]) -> ExportSpec:
     try:
         return ExportSpec.model_validate(dict(attributes))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "export"
-        message = first["msg"].removeprefix("Value error, ")
-        raise InvalidExport(field, message) from None
+        field, message = first_error(exc)
+        raise InvalidExport(field or "export", message) from None
 
 
 def check_files(spec: ExportSpec, *, max_bytes: int = defaults.MAX_RECORD_BYTES) -> list[int]:

@@ -46,7 +46,7 @@ class Stats:
         with self._lock:
             self.by_status[status] += 1
 
-    def snapshot(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, Any]:
         """Return the counts as JSON."""
         with self._lock:
             by_status = {str(k): v for k, v in sorted(self.by_status.items())}
@@ -172,7 +172,7 @@ async def all_depositions(request: Request) -> Response:
 
 async def get_stats(request: Request) -> Response:
     """Show the answer counts."""
-    return json_response(request.app.state.stats.snapshot())
+    return json_response(request.app.state.stats.as_json())
 
 
 async def reset_stats(request: Request) -> Response:

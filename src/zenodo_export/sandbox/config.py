@@ -14,11 +14,9 @@ from typing import Any
 
 from zenodo_export import defaults as project_defaults
 from zenodo_export.errors import ConfigError
+from zenodo_export.rates import parse_rate
 from zenodo_export.sandbox import defaults
 from zenodo_export.sandbox.faults import FaultRule, parse_fault, rule_from_json
-
-PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-"""Window lengths a rate limit may name, in seconds."""
 
 SIZE_UNITS = {
     "": 1,
@@ -168,10 +166,13 @@ def parse_token(text: str) -> TokenSpec:
 
 def parse_rate_limit(text: str) -> RateLimit:
     """Parse ``100/minute`` (or ``100 per minute``; periods second, minute, hour, day)."""
-    match = re.fullmatch(r"\s*(\d+)\s*(?:/|per)\s*(?:1\s*)?(second|minute|hour|day)s?\s*", text)
-    if not match or int(match[1]) < 1:
-        raise ConfigError(f"sandbox rate limit {text!r}: expected N/second|minute|hour|day")
-    return RateLimit(int(match[1]), PERIOD_SECONDS[match[2]], match[2])
+    try:
+        rate = parse_rate(text)
+    except ValueError:
+        raise ConfigError(
+            f"sandbox rate limit {text!r}: expected N/second|minute|hour|day"
+        ) from None
+    return RateLimit(rate.amount, rate.seconds, rate.period)
 
 
 def parse_size(text: str) -> int:

@@ -2,7 +2,8 @@
 
 ``periods`` holds the pure decisions (which periods are due, what comes next); ``fire`` records
 each period in ``schedule_runs`` and queues its job in one transaction, and provides the
-``ScheduleTicker`` duty the workers run.
+``ScheduleTicker`` duty the workers run; ``configured`` builds the schedules of the config
+file (import it from there: it knows the features' job kinds, this package does not).
 """
 
 from zenodo_export.schedules.fire import (

@@ -1,12 +1,14 @@
 """API snapshots: crawl a paginated JSON API into a dump, zip it, and archive it on Zenodo.
 
-``create_snapshot`` creates an ``ApiSnapshot`` and its ``snapshot`` job; workers run the job
-one chunk of pages at a time (``run_snapshot_job``), resumable after any crash.
+``SnapshotRequest`` (``options``) is what a snapshot is asked to do, for the command, the
+config file and the service alike; ``create_snapshot`` creates an ``ApiSnapshot`` and its
+``snapshot`` job; workers run the job one chunk of pages at a time (``run_snapshot_job``),
+resumable after any crash. ``scheduled`` is the job a ``[snapshots.NAME]`` schedule queues.
 """
 
-from zenodo_export.snapshots.crawl import KIND, run_snapshot_job
+from zenodo_export.snapshots.crawl import KIND, register, run_snapshot_job
 from zenodo_export.snapshots.fetch import PageRejected
-from zenodo_export.snapshots.options import SnapshotOptions
+from zenodo_export.snapshots.options import SnapshotOptions, SnapshotRequest, parse_request
 from zenodo_export.snapshots.pagination import Cursor, Paging, advance, paging_of
 from zenodo_export.snapshots.service import create_snapshot
 
@@ -16,8 +18,11 @@ __all__ = [
     "PageRejected",
     "Paging",
     "SnapshotOptions",
+    "SnapshotRequest",
     "advance",
     "create_snapshot",
     "paging_of",
+    "parse_request",
+    "register",
     "run_snapshot_job",
 ]

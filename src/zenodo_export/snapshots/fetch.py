@@ -1,7 +1,8 @@
 """The crawler's one HTTP boundary: GET pages and translate every failure into our tree.
 
 * a 5xx, a time-out, a reset or a broken answer -> ``Transient`` (the runner retries the chunk);
-* a 429 -> ``RateLimited`` (postponed by ``Retry-After``, no attempt used);
+* a 429, or a 503 with ``Retry-After`` -> ``RateLimited`` (postponed by ``Retry-After``, read
+  and bounded by ``http_delays`` as Zenodo's is; no attempt used);
 * any other 4xx, a body that is not JSON, a URL that cannot be fetched -> ``PageRejected``.
 
 Every message names the page URL.
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import httpx
 
 from zenodo_export.errors import RateLimited, Rejected, Transient
+from zenodo_export.http_delays import retry_after_seconds
 from zenodo_export.snapshots.pagination import Paging, paging_of
 
 USER_AGENT = "zenodo-export api-snapshot"
@@ -76,20 +78,13 @@ def _get(client: httpx.Client, url: str) -> httpx.Response:
         raise PageRejected(url, f"invalid URL ({exc})") from exc
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers["Retry-After"])
-    except (KeyError, ValueError):
-        return None
-
-
 def _check_status(response: httpx.Response, url: str) -> None:
-    status = response.status_code
-    if status == 429:
-        message = f"page {url}: rate limited (429)"
-        raise RateLimited(message, retry_after=_retry_after(response))
+    status, wait = response.status_code, retry_after_seconds(response.headers)
+    if status == 429 or (status == 503 and "Retry-After" in response.headers):
+        raise RateLimited(f"page {url}: rate limited ({status})", retry_after=wait)
     if status >= 500:
-        raise Transient(f"page {url}: server error {status} {response.reason_phrase}")
+        message = f"page {url}: server error {status} {response.reason_phrase}"
+        raise Transient(message, retry_after=wait)
     if status >= 400:
         raise PageRejected(url, f"answered {status} {response.reason_phrase}")
 

@@ -1,39 +1,104 @@
-"""What a snapshot was asked to do, validated once when it is created and stored in ``data``."""
+"""What a snapshot is asked to do, defined once, and what it was created with.
+
+``SnapshotRequest`` is the one definition of a snapshot's options, their defaults and their
+checks: the ``snapshot`` command builds one from its options (``parse_request``), a
+``[snapshots.NAME]`` entry of the config file is one (``config_file.SnapshotEntry``), and
+``create_snapshot`` takes one. ``SnapshotOptions`` is a request as created (its date, folder
+and the record's creators), stored in the snapshot's ``data`` and read by every job run.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
 from zenodo_export.errors import InvalidExport
 from zenodo_export.snapshots.pagination import dump_name, snapshot_name
+from zenodo_export.validation import first_error
 
 PAGES_PER_JOB = 10
 """Pages crawled per job run (Lagotto's default)."""
 
 CONCURRENCY = 4
-"""Pages of one chunk fetched at the same time when page numbers are known."""
+"""Pages of one chunk fetched at the same time when page numbers are known (config file too)."""
 
 
-@dataclass(frozen=True)
-class SnapshotOptions:
+class SnapshotRequest(BaseModel):
     """A snapshot's URL, how to cut and pace the crawl, and what to do when it is done."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     url: str
+    pages_per_job: int = Field(default=PAGES_PER_JOB, ge=1)
+    start_page: int = Field(default=1, ge=1)
+    stop_page: int | None = Field(default=None, ge=1)
+    concurrency: int = Field(default=CONCURRENCY, ge=1)
+    upload: bool = False
+    benchmark: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL with a host")
+        return value
+
+    @field_validator("stop_page")
+    @classmethod
+    def _not_before_start(cls, value: int | None, info: ValidationInfo) -> int | None:
+        start = info.data.get("start_page")
+        if value is not None and start is not None and value < start:
+            raise ValueError(f"{value} is before the start page {start}")
+        return value
+
+
+def request_default(option: str) -> Any:
+    """Return the default of one option of ``SnapshotRequest`` (the command shows the same)."""
+    return SnapshotRequest.model_fields[option].get_default()
+
+
+def parse_request(values: Mapping[str, Any]) -> SnapshotRequest:
+    """Validate a snapshot's options; the first problem is one ``InvalidExport`` naming it."""
+    try:
+        return SnapshotRequest.model_validate(dict(values))
+    except ValidationError as exc:
+        field, message = first_error(exc)
+        raise InvalidExport(field or "snapshot", message) from None
+
+
+class SnapshotOptions(SnapshotRequest):
+    """A request as created: its date, its folder and the record's creators and code link."""
+
     date: str
     directory: str
-    pages_per_job: int = PAGES_PER_JOB
-    start_page: int = 1
-    stop_page: int | None = None
-    concurrency: int = CONCURRENCY
-    benchmark: bool = False
-    upload: bool = False
     creators: tuple[str, ...] = ()
     code_repository_url: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        request: SnapshotRequest,
+        *,
+        date: dt.date,
+        directory: Path,
+        creators: tuple[str, ...],
+        code_repository_url: str | None,
+    ) -> SnapshotOptions:
+        """Return the options a request is created with (only the request's own fields)."""
+        asked = {name: getattr(request, name) for name in SnapshotRequest.model_fields}
+        return cls(
+            **asked,
+            date=date.isoformat(),
+            directory=str(directory),
+            creators=creators,
+            code_repository_url=code_repository_url,
+        )
 
     @property
     def name(self) -> str:
@@ -52,40 +117,12 @@ class SnapshotOptions:
 
     def to_data(self) -> dict[str, Any]:
         """Return the options as JSON-ready data."""
-        data = asdict(self)
-        data["creators"] = list(self.creators)
-        return data
+        return self.model_dump(mode="json")
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> SnapshotOptions:
         """Rebuild options stored with ``to_data`` (other keys of ``data`` are ignored)."""
-        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
-        known["creators"] = tuple(known.get("creators", ()))
-        return cls(**known)
-
-
-def check_url(url: str) -> str:
-    """Return ``url`` if it is an absolute http(s) URL; ``InvalidExport`` naming it otherwise."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidExport("url", f"{url!r} is not an http(s) URL with a host")
-    return url
-
-
-def _at_least_one(field_name: str, value: int) -> None:
-    if value < 1:
-        raise InvalidExport(field_name, f"must be at least 1, not {value}")
-
-
-def check_options(
-    *, pages_per_job: int, start_page: int, stop_page: int | None, concurrency: int
-) -> None:
-    """Refuse counts below 1 and a stop page before the start page, naming the option."""
-    _at_least_one("pages_per_job", pages_per_job)
-    _at_least_one("start_page", start_page)
-    _at_least_one("concurrency", concurrency)
-    if stop_page is not None and stop_page < start_page:
-        raise InvalidExport("stop_page", f"{stop_page} is before the start page {start_page}")
+        return cls.model_validate({name: data[name] for name in cls.model_fields if name in data})
 
 
 def check_upload(creators: tuple[str, ...], code_repository_url: str | None) -> None:

@@ -12,18 +12,13 @@ is kept in the database (``zenodo_export.store.ratelimit``).
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from zenodo_export import defaults
 from zenodo_export.errors import RateLimited
-
-PERIOD_SECONDS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
-"""Window lengths a budget may name, in seconds."""
-
-_BUDGET = re.compile(r"(\d+)\s*(?:/|per)\s*(?:1\s*)?(second|minute|hour|day)s?")
+from zenodo_export.rates import PERIOD_SECONDS, parse_rates
 
 
 @dataclass(frozen=True)
@@ -40,18 +35,13 @@ class Budget:
 
 def parse_budgets(text: str) -> tuple[Budget, ...]:
     """Parse ``100/minute,5000/hour``; ``off`` (or nothing) means no pacing at all."""
-    if text.strip().lower() in ("", "off"):
-        return ()
-    budgets = []
-    for part in text.split(","):
-        match = _BUDGET.fullmatch(part.strip().lower())
-        if match is None or int(match[1]) < 1:
-            raise ValueError(
-                f"{part.strip()!r} is not N/second, N/minute, N/hour or N/day with N >= 1 "
-                "(several are separated by commas; 'off' turns pacing off)"
-            )
-        budgets.append(Budget(int(match[1]), PERIOD_SECONDS[match[2]]))
-    return tuple(budgets)
+    try:
+        rates = parse_rates(text)
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc} (several are separated by commas; 'off' turns pacing off)"
+        ) from None
+    return tuple(Budget(rate.amount, float(rate.seconds)) for rate in rates)
 
 
 def limiter_key(zenodo_url: str, token: str) -> str:

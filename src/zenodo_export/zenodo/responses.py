@@ -13,10 +13,8 @@ is parsed defensively. Status codes decide the branch:
 
 from __future__ import annotations
 
-import email.utils
 import json
 import re
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +27,7 @@ from zenodo_export.errors import (
     ZenodoNotFound,
     ZenodoRejected,
 )
+from zenodo_export.http_delays import retry_after_seconds
 
 SCOPE_HINT = (
     "check ZENODO_TOKEN: it must be a valid token for this Zenodo instance with the "
@@ -95,36 +94,6 @@ def _html_title(body: bytes) -> str:
     if match:
         return match.group(1).strip()
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip()[:200]
-
-
-def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """Read how long to wait from ``Retry-After`` (seconds or a date) or ``X-RateLimit-Reset``."""
-    lowered = _lower(headers)
-    now = time.time() if now is None else now
-    value = lowered.get("retry-after")
-    if value:
-        seconds = _seconds_or_date(value.strip(), now)
-        if seconds is not None:
-            return seconds
-    reset = lowered.get("x-ratelimit-reset")
-    if reset and lowered.get("x-ratelimit-remaining", "").strip() == "0":
-        try:
-            return max(0.0, float(reset) - now)
-        except ValueError:
-            return None
-    return None
-
-
-def _seconds_or_date(value: str, now: float) -> float | None:
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now)
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:

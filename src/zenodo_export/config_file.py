@@ -1,11 +1,16 @@
-"""The config file (TOML): report definitions, their schedules, and room for snapshots.
+"""The config file (TOML): ``[reports.NAME]``, ``[snapshots.NAME]`` and ``[schedules]``.
 
-Read at the edges (a command, a worker's start, a report job) with ``load_config(settings)``;
-every problem is ONE ``ConfigError`` line naming the file, the table and the key::
+Its path is the setting ``ZENODO_EXPORT_CONFIG`` (``Settings.config``; ``config.toml`` in the
+data dir by default). It is read at the edges (a command, a worker's start, a job) with
+``load_config_file(settings)``; every problem is ONE ``ConfigError`` line naming the file, the
+entry and the key::
 
-    /srv/config.toml: reports.monthly.query: a report needs query or files
+    /srv/config.toml: snapshots.works.stop_page: 2 is before the start page 4
 
-A missing file is no reports and no schedules, unless ``ZENODO_EXPORT_CONFIG`` names it.
+A missing file is no reports and no schedules, unless ``ZENODO_EXPORT_CONFIG`` names it. A
+snapshot entry is a ``SnapshotRequest`` (``snapshots/options.py``): the same options, defaults
+and checks as the ``snapshot`` command, except that a scheduled snapshot is uploaded unless
+it says ``upload = false``. Which schedules the file defines: ``schedules/configured.py``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from pydantic import (
 from zenodo_export import defaults
 from zenodo_export.errors import ConfigError, NotFound
 from zenodo_export.settings import Settings
+from zenodo_export.snapshots.options import SnapshotRequest
+from zenodo_export.validation import first_error
 
 TEMPLATE_FIELDS = ("name", "sitenamelong", "date", "month", "period")
 """The ``{placeholders}`` a title or description template may use."""
@@ -78,7 +85,7 @@ def check_rule(value: str) -> str:
     return value
 
 
-class ReportConfig(BaseModel):
+class ReportEntry(BaseModel):
     """One ``[reports.NAME]`` table: a SQL query to CSV, or existing files, zipped and exported.
 
     Relative ``files`` are relative to the config file's folder.
@@ -127,7 +134,7 @@ class ReportConfig(BaseModel):
         return None if value is None else check_rule(value)
 
 
-class ScheduleOptions(BaseModel):
+class SchedulesSection(BaseModel):
     """The ``[schedules]`` table: what ``monthly`` means, the time zone, the catch-up bound."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -147,39 +154,41 @@ class ScheduleOptions(BaseModel):
         return value
 
     def rule_of(self, schedule: str) -> str:
-        """Return the cron rule of a report's ``schedule`` value (``monthly`` expanded)."""
+        """Return the cron rule of an entry's ``schedule`` value (``monthly`` expanded)."""
         if schedule == "monthly":
             return monthly_rule(self.monthly_day, self.monthly_time)
         return schedule
 
 
-class SnapshotConfig(BaseModel):
-    """A scheduled API snapshot: ``[snapshots.NAME]``."""
+class SnapshotEntry(SnapshotRequest):
+    """One ``[snapshots.NAME]`` table: a ``SnapshotRequest`` with an optional ``schedule``.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    ``upload`` defaults to true here (a scheduled snapshot is archived; the command's
+    ``--upload`` is a flag); every other option has the command's default.
+    """
 
-    url: str = Field(pattern=r"^https?://")
-    schedule: str | None = None
     upload: bool = True
-    pages_per_job: int = Field(default=10, ge=1)
-    concurrency: int = Field(default=8, ge=1)
-    start_page: int = Field(default=1, ge=1)
-    stop_page: int | None = Field(default=None, ge=1)
+    schedule: str | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _rule(cls, value: str | None) -> str | None:
+        return None if value is None else check_rule(value)
 
 
-class Config(BaseModel):
+class ConfigFile(BaseModel):
     """The whole config file."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    reports: dict[str, ReportConfig] = Field(default_factory=dict)
-    schedules: ScheduleOptions = Field(default_factory=ScheduleOptions)
-    snapshots: dict[str, SnapshotConfig] = Field(default_factory=dict)
+    reports: dict[str, ReportEntry] = Field(default_factory=dict)
+    schedules: SchedulesSection = Field(default_factory=SchedulesSection)
+    snapshots: dict[str, SnapshotEntry] = Field(default_factory=dict)
     _path: Path = PrivateAttr(default=Path(defaults.CONFIG_FILE))
 
     @property
     def path(self) -> Path:
-        """Return the file this config was read from (or would be)."""
+        """Return the file this was read from (or would be)."""
         return self._path
 
     @field_validator("reports", "snapshots")
@@ -190,31 +199,37 @@ class Config(BaseModel):
                 raise ValueError(f"{name!r}: names are letters, digits, '_', '.', '-'")
         return value
 
-    def report(self, name: str) -> ReportConfig:
-        """Return one report's definition; ``NotFound`` naming the known ones."""
+    def report(self, name: str) -> ReportEntry:
+        """Return one report's entry; ``NotFound`` naming the known ones."""
         if name not in self.reports:
-            known = ", ".join(sorted(self.reports)) or "none"
+            known = _known(self.reports)
             raise NotFound(f"report {name!r} is not in {self.path} (reports: {known})")
         return self.reports[name]
 
+    def snapshot(self, name: str) -> SnapshotEntry:
+        """Return one snapshot's entry; ``NotFound`` naming the known ones."""
+        if name not in self.snapshots:
+            known = _known(self.snapshots)
+            raise NotFound(f"snapshot {name!r} is not in {self.path} (snapshots: {known})")
+        return self.snapshots[name]
 
-def _location(path: Path, loc: tuple[int | str, ...]) -> str:
-    return f"{path}: {'.'.join(str(part) for part in loc) or 'config'}"
+
+def _known(entries: Mapping[str, Any]) -> str:
+    return ", ".join(sorted(entries)) or "none"
 
 
-def parse_config(data: Mapping[str, Any], path: Path) -> Config:
-    """Validate parsed TOML; the first problem becomes one ``ConfigError`` naming its key."""
+def parse_config_file(data: Mapping[str, Any], path: Path) -> ConfigFile:
+    """Validate parsed TOML; the first problem is one ``ConfigError`` naming its entry and key."""
     try:
-        config = Config.model_validate(dict(data), context={"base": path.parent})
+        config_file = ConfigFile.model_validate(dict(data), context={"base": path.parent})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{_location(path, first['loc'])}: {message}") from None
-    config._path = path
-    return config
+        where, message = first_error(exc)
+        raise ConfigError(f"{path}: {where or 'config'}: {message}") from None
+    config_file._path = path
+    return config_file
 
 
-def read_config(path: Path) -> Config:
+def read_config_file(path: Path) -> ConfigFile:
     """Read and validate one config file."""
     try:
         with path.open("rb") as file:
@@ -223,12 +238,12 @@ def read_config(path: Path) -> Config:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(data, path)
+    return parse_config_file(data, path)
 
 
-def load_config(settings: Settings) -> Config:
+def load_config_file(settings: Settings) -> ConfigFile:
     """Load the configured file; a missing default file means no reports and no schedules."""
     path = settings.config_path
     if settings.config is None and not path.exists():
-        return parse_config({}, path)
-    return read_config(path)
+        return parse_config_file({}, path)
+    return read_config_file(path)
