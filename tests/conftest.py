@@ -11,6 +11,8 @@ from tests.fixtures.environment import is_setting
 pytest_plugins = [
     "tests.fixtures.cli",
     "tests.fixtures.database",
+    "tests.fixtures.exports",
+    "tests.fixtures.proxy",
     "tests.fixtures.sandbox",
 ]
 

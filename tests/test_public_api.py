@@ -117,7 +117,15 @@ PUBLIC: dict[str, list[str]] = {
         "shared_pacer",
         "transition",
     ],
-    "zenodo_export.exports": ["DataExportJob", "register"],
+    "zenodo_export.exports.kinds": [
+        "EXPORT_KIND",
+        "JANITOR_KIND",
+        "DataExportJob",
+        "export_failed",
+        "export_retried",
+        "register",
+        "schedule_janitor",
+    ],
     "zenodo_export.zenodo": ["Deposition", "RemoteFile", "Upload", "ZenodoClient"],
     "zenodo_export.cli": ["app", "exit_code_for", "main"],
     # Pinned last, on 2026-11-29, while these three packages were being renamed (the config

@@ -18,8 +18,9 @@ from zenodo_export.errors import (
     ZenodoNotFound,
     ZenodoRejected,
 )
+from zenodo_export.exports.kinds import DataExportJob
 from zenodo_export.settings import Settings, load_settings
-from zenodo_export.store import DataExportJob, Store, ZenodoDataExport
+from zenodo_export.store import Store, ZenodoDataExport
 
 try:
     __version__ = version("zenodo-export")

@@ -11,10 +11,14 @@ Branches say what a caller can do about the error, not where it came from::
     ├── NotFound                  no such export, job, alert, deposition or file
     │   └── ZenodoNotFound        Zenodo answered 404 for something we expected to exist
     ├── Conflict                  the remote state disagrees with ours (e.g. already published)
+    ├── LeaseLost                 another worker may own this job now: stop, change nothing
+    ├── WorkerLost                the workers running a job kept dying: it failed for good
     └── Transient                 try again later; ``retry_after`` says when if anyone knows
         ├── RateLimited           429/503 with Retry-After: postpone, do not count an attempt
         ├── Deferred              another export must finish first: postpone, no attempt used
-        └── ChecksumMismatch      a file arrived damaged: upload it again
+        ├── ChecksumMismatch      a file arrived damaged: upload it again
+        ├── DatabaseUnavailable   the database refused or dropped us (or is locked): wait
+        └── LocalIOError          the disk is full or a local path is not writable here
 
 Foreign exceptions (httpx, SQLAlchemy) are translated at exactly one boundary each and chained
 with ``raise ... from exc``. Messages carry domain facts (export id, deposition id, file, field)
@@ -91,6 +95,18 @@ class Conflict(ZenodoExportError):
     """The remote or stored state does not allow the operation."""
 
 
+class LeaseLost(ZenodoExportError):
+    """This worker's lease on a job ran out or was taken: the job must stop before its next step.
+
+    Nothing is written for the job by the worker that raises it; the lease's new holder (or
+    the next claim) carries on from what was stored.
+    """
+
+
+class WorkerLost(ZenodoExportError):
+    """The workers running a job were lost (killed, out of memory) as often as it may run."""
+
+
 class Transient(ZenodoExportError):
     """A temporary failure: the same call may succeed later."""
 
@@ -111,18 +127,30 @@ class ChecksumMismatch(Transient):
     """The checksum Zenodo computed differs from ours: the file arrived damaged."""
 
 
+class DatabaseUnavailable(Transient):
+    """The database refused or dropped the connection, or stayed locked: try again shortly."""
+
+
+class LocalIOError(Transient):
+    """Writing a local file failed (disk full, permission denied); names the path."""
+
+
 __all__ = [
     "AuthRejected",
     "ChecksumMismatch",
     "ConfigError",
     "Conflict",
+    "DatabaseUnavailable",
     "Deferred",
     "FieldError",
     "InvalidExport",
+    "LeaseLost",
+    "LocalIOError",
     "NotFound",
     "RateLimited",
     "Rejected",
     "Transient",
+    "WorkerLost",
     "ZenodoExportError",
     "ZenodoNotFound",
     "ZenodoRejected",

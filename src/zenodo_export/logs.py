@@ -16,14 +16,12 @@ import sys
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from urllib.parse import quote, quote_plus
 
 from sqlalchemy.engine import make_url
 
+from zenodo_export.redact import mask_url, scrub
 from zenodo_export.settings import LogFormat, Settings
-from zenodo_export.store.db import mask_url
 
-MASK = "***"
 """What a secret is replaced with."""
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -86,14 +84,11 @@ class Scrubber(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        forms = {form for secret in secrets if secret.strip() for form in _forms(secret)}
-        self.secrets = sorted(forms, key=len, reverse=True)
+        self.secrets = list(secrets)
 
     def scrub(self, text: str) -> str:
         """Return ``text`` with every secret, and every URL's password, masked."""
-        for secret in self.secrets:
-            text = text.replace(secret, MASK)
-        return mask_url(text)
+        return mask_url(scrub(text, self.secrets))
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Scrub ``record`` in place (every handler after this one sees it scrubbed); keep it."""
@@ -136,17 +131,6 @@ class JsonFormatter(logging.Formatter):
 
 _TRACEBACKS = logging.Formatter()
 """Formats exception text the standard way, before it is scrubbed."""
-
-
-def _forms(secret: str) -> set[str]:
-    """Return the ways ``secret`` may be written in text: as is, in a URL, a repr, or JSON."""
-    return {
-        secret,
-        quote(secret, safe=""),
-        quote_plus(secret, safe=""),
-        repr(secret)[1:-1],
-        json.dumps(secret)[1:-1],
-    }
 
 
 def _final_message(record: logging.LogRecord) -> str:

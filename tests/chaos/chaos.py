@@ -1,13 +1,15 @@
-"""Chaos: many exports, several worker processes, random kills and injected Zenodo faults.
+"""Chaos: many exports, several worker processes, random kills, Zenodo faults, database outages.
 
 Runnable by hand at scale (it needs PostgreSQL, the distributed backend)::
 
     python -m tests.chaos.chaos --exports 100 --workers 4
 
 and small in the test suite (``test_chaos.py``). While the exports run, a killer SIGKILLs a
-random worker every few seconds and starts a new one, and a faulter keeps adding one-shot
+random worker every few seconds and starts a new one, a faulter keeps adding one-shot
 sandbox faults: 502/504 pages, 429s with Retry-After, uploads dropped mid-body, create and
-publish answers lost after the work was done, latency. Then the checks: every export done,
+publish answers lost after the work was done, latency; and the workers reach PostgreSQL
+through a TCP proxy that, every few seconds, drops every connection and refuses new ones for
+one to three seconds (a restart or fail-over). Then the checks: every export done,
 exactly one published record per export and none unaccounted for, no draft left after the
 janitor, every file's md5 right, and exports of one name are versions of one concept.
 """
@@ -28,9 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import make_url
 
+from tests.fixtures.proxy import TcpProxy
+from zenodo_export.exports.janitor import run_janitor
 from zenodo_export.exports.service import create_and_queue
-from zenodo_export.pipeline.janitor import run_janitor
 from zenodo_export.sandbox import RunningSandbox, build_config, run_in_thread
 from zenodo_export.store import Store, list_exports
 from zenodo_export.zenodo import ZenodoClient
@@ -69,6 +73,8 @@ class ChaosReport:
     exports: int = 0
     workers_started: int = 0
     workers_killed: int = 0
+    outages: int = 0
+    outage_seconds: float = 0.0
     faults: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     attempts: int = 0
@@ -85,6 +91,7 @@ class ChaosReport:
             f"worker processes: {self.workers_started} started, {self.workers_killed} "
             "SIGKILLed mid-work",
             f"faults injected: {sum(self.faults.values())} ({fault_text})",
+            f"database outages: {self.outages}, {self.outage_seconds:.1f} s in all",
             f"sandbox: {self.sandbox_requests} API requests, {self.rate_limited} answered 429",
             f"attempts used by exports: {self.attempts} (beyond one each: "
             f"{self.attempts - self.exports})",
@@ -196,6 +203,7 @@ def run_chaos(
     timeout: float,
     kill_every: float = 3.0,
     fault_every: float = 0.4,
+    outage_every: float = 6.0,
 ) -> ChaosReport:
     """Run the chaos and the checks; return the report (problems listed, never raised)."""
     rng = random.Random(seed)
@@ -207,16 +215,22 @@ def run_chaos(
         )
         with run_in_thread(config) as sandbox:
             store = Store.open(database_url)
+            url = make_url(database_url)
+            proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432)).start()
+            through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(False)
             try:
                 expected = make_exports(store, work, exports, rng)
                 started = time.monotonic()
-                pool = Workers(worker_environment(database_url, sandbox, work), workers, work, rng)
+                pool = Workers(worker_environment(through, sandbox, work), workers, work, rng)
+                stir = Stir(store, sandbox, pool, proxy, report, rng)
                 try:
-                    _stir(store, sandbox, pool, report, rng, timeout, kill_every, fault_every)
+                    stir.run(timeout, kill_every, fault_every, outage_every)
                 finally:
                     sandbox.admin("DELETE", "faults")
+                    stir.calm()
                     _finish(store, timeout)
                     pool.stop()
+                    proxy.close()
                 report.seconds = time.monotonic() - started
                 report.workers_started, report.workers_killed = pool.started, pool.killed
                 _check(store, sandbox, expected, report)
@@ -230,27 +244,51 @@ def pending_faults(sandbox: RunningSandbox) -> int:
     return sum(1 for rule in sandbox.admin("GET", "faults")["faults"] if rule["hits"] == 0)
 
 
-def _stir(
-    store: Store,
-    sandbox: RunningSandbox,
-    pool: Workers,
-    report: ChaosReport,
-    rng: random.Random,
-    timeout: float,
-    kill_every: float,
-    fault_every: float,
-) -> None:
-    deadline = time.monotonic() + timeout
-    next_kill = time.monotonic() + kill_every
-    while time.monotonic() < deadline and not all_done(store):
-        if pending_faults(sandbox) < 2:  # a steady drizzle, not a wall
-            name, rule = rng.choice(FAULTS)
-            sandbox.add_fault({**rule, "times": 1})
-            report.faults[name] += 1
-        if time.monotonic() >= next_kill:
-            pool.kill_one()
-            next_kill = time.monotonic() + rng.uniform(0.5, 1.5) * kill_every
-        time.sleep(fault_every)
+@dataclass
+class Stir:
+    """The chaos itself: faults, kills and outages until the exports are done or time is up."""
+
+    store: Store
+    sandbox: RunningSandbox
+    pool: Workers
+    proxy: TcpProxy
+    report: ChaosReport
+    rng: random.Random
+    outage: Any = None
+
+    def run(
+        self, timeout: float, kill_every: float, fault_every: float, outage_every: float
+    ) -> None:
+        """Stir until every export is done or ``timeout`` seconds passed."""
+        now = time.monotonic()
+        deadline = now + timeout
+        next_kill, next_outage = (
+            now + kill_every / 2,
+            now + outage_every / 4,
+        )  # chaos from the start
+        while time.monotonic() < deadline and not all_done(self.store):
+            if pending_faults(self.sandbox) < 2:  # a steady drizzle, not a wall
+                name, rule = self.rng.choice(FAULTS)
+                self.sandbox.add_fault({**rule, "times": 1})
+                self.report.faults[name] += 1
+            if time.monotonic() >= next_kill:
+                self.pool.kill_one()
+                next_kill = time.monotonic() + self.rng.uniform(0.5, 1.5) * kill_every
+            if time.monotonic() >= next_outage and not self._in_outage():
+                seconds = self.rng.uniform(1.0, 3.0)
+                self.outage = self.proxy.cut_in_background(seconds)
+                self.report.outages += 1
+                self.report.outage_seconds += seconds
+                next_outage = time.monotonic() + seconds + self.rng.uniform(0.5, 1.5) * outage_every
+            time.sleep(fault_every)
+
+    def _in_outage(self) -> bool:
+        return self.outage is not None and self.outage.is_alive()
+
+    def calm(self) -> None:
+        """Wait for the outage under way to end."""
+        if self.outage is not None:
+            self.outage.join()
 
 
 def _finish(store: Store, timeout: float) -> None:

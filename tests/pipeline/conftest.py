@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from zenodo_export.exports.kinds import schedule_janitor
 from zenodo_export.exports.service import create_and_queue
-from zenodo_export.pipeline.runner import JobRunner
-from zenodo_export.pipeline.worker import Tally, Worker
+from zenodo_export.jobs import JobRunner, Tally, Worker
+from zenodo_export.kinds import default_registry
 from zenodo_export.settings import Settings
 from zenodo_export.store import Store
 
@@ -80,10 +81,14 @@ def queue(store: Store, files: list[Path], **overrides: Any) -> int:
 def run_burst(
     store: Store, settings: Settings, *, concurrency: int = 1, seed: int | None = None
 ) -> Tally:
-    """Run a burst worker in this process until no job is ready (``seed`` fixes the jitter)."""
+    """Run a burst worker in this process until no job is ready (``seed`` fixes the jitter).
+
+    Like the worker command, it first makes sure the janitor's next run is queued.
+    """
+    schedule_janitor(store, settings)
     rng = random.Random(seed) if seed is not None else None
-    runner = JobRunner(store, settings, rng=rng)
-    return Worker(store, runner, concurrency=concurrency, burst=True).run()
+    runner = JobRunner(store, settings, default_registry(), rng=rng)
+    return Worker(runner, concurrency=concurrency, burst=True).run()
 
 
 def add_fault(sandbox: Any, **rule: Any) -> None:

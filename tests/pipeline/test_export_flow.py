@@ -10,15 +10,15 @@ import httpx
 import pytest
 
 from tests.pipeline.conftest import all_depositions, queue, run_burst, seed_attributes
+from zenodo_export import DataExportJob
 from zenodo_export.errors import InvalidExport
+from zenodo_export.jobs import list_jobs
 from zenodo_export.settings import Settings
 from zenodo_export.store import (
-    DataExportJob,
     Store,
     ZenodoDataExport,
     count_exports,
     get_export,
-    list_jobs,
 )
 
 

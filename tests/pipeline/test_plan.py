@@ -12,13 +12,8 @@ from zenodo_export.errors import (
     Transient,
     ZenodoNotFound,
 )
-from zenodo_export.pipeline.plan import (
-    LocalFile,
-    decide,
-    needs_hash,
-    plan_files,
-    sidekiq_delay,
-)
+from zenodo_export.exports.plan import LocalFile, needs_hash, plan_files
+from zenodo_export.jobs.retry import decide, sidekiq_delay
 from zenodo_export.zenodo.models import RemoteFile
 
 A = LocalFile("a.csv", "/x/a.csv", 10, 111)

@@ -20,11 +20,12 @@ import pytest
 
 from tests.fixtures.cli import CLI, sandbox_environment
 from tests.pipeline.conftest import queue
-from zenodo_export.errors import Transient
-from zenodo_export.pipeline.plan import decide
-from zenodo_export.pipeline.runner import client_factory
+from zenodo_export.errors import DatabaseUnavailable
+from zenodo_export.jobs import list_jobs
+from zenodo_export.jobs.retry import decide
 from zenodo_export.settings import Settings
-from zenodo_export.store import Store, count_exports, list_jobs
+from zenodo_export.store import Store, count_exports
+from zenodo_export.zenodo.factory import client_factory
 
 EXPORTS = 20
 """Exports queued per test: 3 requests each (create, upload, publish)."""
@@ -136,16 +137,20 @@ def test_a_budget_above_the_limit_backs_off_without_using_attempts(
 def test_a_database_outage_while_pacing_is_transient_and_sends_nothing(
     sandbox: Any, tmp_path: Path
 ) -> None:
-    """A paced client whose database is down raises Transient (retried) before any request."""
+    """A paced client whose database is down raises DatabaseUnavailable before any request; the
+    job is postponed without using an attempt."""
     store = Store.open("postgresql://postgres@127.0.0.1:1/zx", migrate=False)
     settings = Settings(
         zenodo_url=sandbox.api_url, zenodo_token=sandbox.token, rate_limits="100/minute"
     )
     try:
-        with client_factory(settings, store=store)() as client, pytest.raises(Transient) as raised:
+        with (
+            client_factory(settings, store=store)() as client,
+            pytest.raises(DatabaseUnavailable) as raised,
+        ):
             client.get_deposition(1)
     finally:
         store.dispose()
     assert str(raised.value).startswith("database unavailable: ")
-    assert decide(raised.value, attempt=1, max_attempts=3, base=0.0).action == "retry"
+    assert decide(raised.value, attempt=1, max_attempts=3, base=0.0).action == "postpone"
     assert stats(sandbox)["requests"] == 0

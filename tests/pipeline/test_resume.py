@@ -11,7 +11,7 @@ import httpx
 from tests.pipeline.conftest import add_fault, all_depositions, make_settings, queue, run_burst
 from zenodo_export.exports.metadata import build_metadata
 from zenodo_export.settings import Settings
-from zenodo_export.store import Store, get_export
+from zenodo_export.store import Store, get_export, installation_key
 from zenodo_export.store.types import utcnow
 from zenodo_export.zenodo import ZenodoClient
 
@@ -107,7 +107,9 @@ def test_a_marked_draft_from_a_dead_attempt_is_adopted(
     with sqlite_store.transaction() as session:  # what the dead attempt did before dying
         export = get_export(session, export_id)
         export.started_exporting_at = utcnow()
-        metadata = build_metadata(export.spec, export_key=export.export_key)
+        metadata = build_metadata(
+            export.spec, export_key=export.export_key, installation=installation_key(session)
+        )
     token = settings.zenodo_token.get_secret_value()
     with ZenodoClient(settings.zenodo_url, token) as client:
         orphan = client.create_deposition(metadata)

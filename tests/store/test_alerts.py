@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from tests.store.conftest import Attributes
+from tests.fixtures.exports import Attributes
 from zenodo_export.errors import NotFound, Transient
 from zenodo_export.store import (
     Alert,

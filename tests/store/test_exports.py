@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.conftest import Attributes
+from tests.fixtures.exports import Attributes
 from zenodo_export.errors import InvalidExport, NotFound
 from zenodo_export.store import (
     ApiSnapshot,

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from zenodo_export.errors import ConfigError, RateLimited
-from zenodo_export.pipeline.plan import decide
+from zenodo_export.jobs.retry import decide
 from zenodo_export.settings import load_settings
 from zenodo_export.store import RateLimitEvent, SharedBudget, Store, request_times, shared_pacer
 from zenodo_export.zenodo.pacing import Budget, Pacer, limiter_key, next_turn, parse_budgets

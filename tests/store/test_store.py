@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from tests.fixtures.database import require_postgres
-from tests.store.conftest import Attributes
+from tests.fixtures.exports import Attributes
 from tests.store.workers import run_together
 from zenodo_export.errors import ConfigError, Conflict, Transient
 from zenodo_export.store import Job, Store, ZenodoDataExport

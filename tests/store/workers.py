@@ -16,7 +16,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from zenodo_export.store import Store, claim
+from zenodo_export.jobs import claim
+from zenodo_export.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +40,9 @@ def claim_all(url: str, worker_id: str, rendezvous: Path) -> list[int]:
     store = Store.open(url, migrate=False)
     _start_together(worker_id, rendezvous)
     claimed: list[int] = []
-    while (job := claim(store, worker_id=worker_id, lease_seconds=600)) is not None:
+    while (
+        job := claim(store, worker_id=worker_id, lease_seconds=600, max_attempts=25)
+    ) is not None:
         claimed.append(job.id)
     store.dispose()
     return claimed

@@ -13,10 +13,10 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from zenodo_export.pipeline.reporting import LogReporter
+from zenodo_export.exports.progress import LogProgress
 
 
-class RichReporter(LogReporter):
+class RichProgress(LogProgress):
     """Show each upload as a progress bar and each step as a line, on ``console``."""
 
     def __init__(self, console: Console) -> None:
@@ -32,7 +32,7 @@ class RichReporter(LogReporter):
         )
         self.tasks: dict[tuple[int, str], TaskID] = {}
 
-    def __enter__(self) -> RichReporter:
+    def __enter__(self) -> RichProgress:
         self.progress.start()
         return self
 

@@ -11,10 +11,11 @@ import typer
 
 from zenodo_export.cli.app import app
 from zenodo_export.cli.context import opened_store, require_token, settings
+from zenodo_export.exports.kinds import schedule_janitor
+from zenodo_export.jobs.worker import Worker
+from zenodo_export.kinds import job_runner
 from zenodo_export.logs import configure_logging, secrets_of
-from zenodo_export.pipeline.runner import JobRunner
-from zenodo_export.pipeline.worker import Worker
-from zenodo_export.reports import schedule_ticks
+from zenodo_export.schedules.configured import schedule_ticks
 from zenodo_export.settings import LogFormat
 
 log = logging.getLogger("zenodo_export.cli")
@@ -49,9 +50,9 @@ def worker_command(
         secrets=secrets_of(config),
     )
     with opened_store(config) as store:
+        schedule_janitor(store, config)
         worker = Worker(
-            store,
-            JobRunner(store, config),
+            job_runner(store, config),
             concurrency=concurrency,
             burst=burst,
             ticks=schedule_ticks(store, config),

@@ -2,8 +2,9 @@
 
 Lagotto's mapping is the default (upload type ``dataset``, access right ``open``, license
 ``cc-zero``, creators as plain names, keywords, ``isSupplementTo`` the code repository).
-Every draft also carries a mark in ``notes`` naming its export key, so a draft created by an
-attempt that died before storing the deposition id can be found again and adopted.
+Every draft also carries a mark in ``notes`` naming its installation and its export key, so a
+draft created by an attempt that died before storing the deposition id can be found again and
+adopted, and so that the janitor of one installation never touches another's drafts.
 """
 
 from __future__ import annotations
@@ -15,24 +16,38 @@ from zenodo_export.exports.spec import ExportSpec
 MARK_PREFIX = "zenodo-export export key "
 """Text before the export key in a draft's ``notes``; how our drafts are recognised."""
 
+INSTALLATION_PREFIX = "zenodo-export installation "
+"""Text before the installation key in a draft's ``notes``."""
 
-def draft_mark(export_key: str) -> str:
-    """Return the text that marks a Zenodo draft as belonging to one export."""
-    return f"Archived by zenodo-export ({MARK_PREFIX}{export_key})."
+
+def draft_mark(export_key: str, installation: str) -> str:
+    """Return the text that marks a Zenodo draft as one export's of one installation."""
+    marks = f"{INSTALLATION_PREFIX}{installation}; {MARK_PREFIX}{export_key}"
+    return f"Archived by zenodo-export ({marks})."
+
+
+def _marked(metadata: dict[str, Any], prefix: str) -> str | None:
+    notes = metadata.get("notes") or ""
+    start = notes.find(prefix)
+    if start < 0:
+        return None
+    value = notes[start + len(prefix) :].split(")", 1)[0].split(";", 1)[0].strip()
+    return value or None
 
 
 def mark_in(metadata: dict[str, Any]) -> str | None:
     """Return the export key marked in a deposition's metadata, or None if unmarked."""
-    notes = metadata.get("notes") or ""
-    start = notes.find(MARK_PREFIX)
-    if start < 0:
-        return None
-    key = notes[start + len(MARK_PREFIX) :].split(")", 1)[0].strip()
-    return key or None
+    return _marked(metadata, MARK_PREFIX)
+
+
+def installation_in(metadata: dict[str, Any]) -> str | None:
+    """Return the installation key marked in a deposition's metadata (None: unmarked, or made
+    before installations were marked)."""
+    return _marked(metadata, INSTALLATION_PREFIX)
 
 
 def build_metadata(
-    spec: ExportSpec, *, export_key: str, previous_doi: str | None = None
+    spec: ExportSpec, *, export_key: str, installation: str, previous_doi: str | None = None
 ) -> dict[str, Any]:
     """Build the full Zenodo metadata for an export.
 
@@ -48,7 +63,7 @@ def build_metadata(
         "keywords": list(spec.keywords),
         "access_right": spec.access_right,
         "related_identifiers": _related_identifiers(spec, previous_doi),
-        "notes": draft_mark(export_key),
+        "notes": draft_mark(export_key, installation),
     }
     if spec.access_right in ("open", "embargoed"):
         metadata["license"] = spec.license

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from zenodo_export.errors import Conflict
-from zenodo_export.store import DataExportJob, Store, ZenodoDataExport, get_export, jobs
+from zenodo_export.exports.kinds import DataExportJob
+from zenodo_export.jobs import queue
+from zenodo_export.store import Store, ZenodoDataExport, get_export, transition
 
 
 def create_and_queue(store: Store, **attributes: Any) -> int:
@@ -31,17 +33,18 @@ def job_kind_of(export_type: str) -> str:
 def retry_export(store: Store, export_id: int) -> int:
     """Queue a failed (or stuck pending) export again; it resumes from where it stopped.
 
-    Clears ``failed_at`` so the export reads ``processing``/``pending`` while it runs again;
-    its alerts and attempt count stay as history. Returns the job id.
+    The export reads ``pending`` until a worker starts it again; its alerts and attempt count
+    stay as history. Returns the job id.
     """
     with store.transaction() as session:
         export = get_export(session, export_id)
         if export.state == "done":
             raise Conflict(f"export {export_id} is already done: {export.url}")
-        active = jobs.active_job_for_export(session, export_id)
+        active = queue.active_job_for_export(session, export_id)
         if active is not None and export.state != "failed":
             return active.id
-        export.failed_at = None
-        job = jobs.enqueue(session, job_kind_of(export.type), export_id=export_id)
+        if export.state == "failed":
+            transition(export, "retry")
+        job = queue.enqueue(session, job_kind_of(export.type), export_id=export_id)
         session.flush()
         return job.id

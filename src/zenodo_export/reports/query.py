@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from zenodo_export.errors import ConfigError, Rejected, Transient
 from zenodo_export.localfiles import atomic_writer
-from zenodo_export.store.alerts import scrub
+from zenodo_export.redact import scrub
 
 BATCH_ROWS = 1000
 """Rows fetched from the database per round trip."""

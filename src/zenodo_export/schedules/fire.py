@@ -24,10 +24,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zenodo_export import defaults
+from zenodo_export.clock import utcnow
+from zenodo_export.jobs import queue
 from zenodo_export.schedules.periods import due_periods, next_fire_time, period_key
-from zenodo_export.store import Store, jobs
+from zenodo_export.store import Store
 from zenodo_export.store.models import ScheduleRun
-from zenodo_export.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def _fire_period(session: Session, schedule: Schedule, due: dt.datetime) -> Fire
             session.add(run)
     except IntegrityError:
         return None  # another worker fired this period first
-    job = jobs.enqueue(
+    job = queue.enqueue(
         session, schedule.job_kind, payload={**schedule.payload(due), "schedule_run_id": run.id}
     )
     session.flush()

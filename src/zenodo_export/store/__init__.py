@@ -1,38 +1,29 @@
-"""The store: exports, the durable job queue and alerts, in SQLite or PostgreSQL.
+"""The store: exports, alerts, the rate-limit log and schedule runs, in SQLite or PostgreSQL.
 
 Build it at the edges with ``Store.open(settings.resolved_database_url)`` and do every piece
 of work in ``with store.transaction() as session:``, the one place where database errors become
-ours (``Transient`` when the database is unavailable, ``Conflict`` on a violated constraint).
-``shared_pacer`` paces the requests of every worker of one Zenodo token through the database.
+ours (``DatabaseUnavailable`` when the database is unavailable, ``Conflict`` on a violated
+constraint). ``store/exports.py`` owns every change of an export's state. The job queue lives
+in ``zenodo_export.jobs``. ``shared_pacer`` paces the requests of every worker of one Zenodo
+token through the database.
 """
 
 from zenodo_export.store.alerts import list_alerts, record_alert, resolve_alert
 from zenodo_export.store.db import Store
 from zenodo_export.store.exports import (
+    TRANSITIONS,
     count_exports,
     earlier_in_progress,
     exports_by_key,
     get_export,
     list_exports,
+    mark_failed,
+    note_error,
     owner_of_deposition,
     previous_version,
+    transition,
 )
-from zenodo_export.store.jobs import (
-    ClaimedJob,
-    DataExportJob,
-    active_job_for_export,
-    claim,
-    complete,
-    enqueue,
-    enqueue_once,
-    fail,
-    heartbeat,
-    list_jobs,
-    next_run_at,
-    ready_count,
-    release,
-    retry_at,
-)
+from zenodo_export.store.installation import installation_key
 from zenodo_export.store.models import (
     Alert,
     AlertLevel,
@@ -47,12 +38,11 @@ from zenodo_export.store.models import (
 from zenodo_export.store.ratelimit import SharedBudget, request_times, shared_pacer
 
 __all__ = [
+    "TRANSITIONS",
     "Alert",
     "AlertLevel",
     "ApiSnapshot",
-    "ClaimedJob",
     "DataExport",
-    "DataExportJob",
     "ExportState",
     "Job",
     "JobStatus",
@@ -60,28 +50,20 @@ __all__ = [
     "SharedBudget",
     "Store",
     "ZenodoDataExport",
-    "active_job_for_export",
-    "claim",
-    "complete",
     "count_exports",
     "earlier_in_progress",
-    "enqueue",
-    "enqueue_once",
     "exports_by_key",
-    "fail",
     "get_export",
-    "heartbeat",
+    "installation_key",
     "list_alerts",
     "list_exports",
-    "list_jobs",
-    "next_run_at",
+    "mark_failed",
+    "note_error",
     "owner_of_deposition",
     "previous_version",
-    "ready_count",
     "record_alert",
-    "release",
     "request_times",
     "resolve_alert",
-    "retry_at",
     "shared_pacer",
+    "transition",
 ]

@@ -9,20 +9,10 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zenodo_export.clock import utcnow
 from zenodo_export.errors import NotFound
+from zenodo_export.redact import scrub
 from zenodo_export.store.models import Alert, AlertLevel
-from zenodo_export.store.types import utcnow
-
-MASK = "***"
-"""What a secret is replaced with before an alert is stored."""
-
-
-def scrub(text: str, secrets: Sequence[str]) -> str:
-    """Replace every non-empty secret in ``text`` by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return text
 
 
 def class_name(exc: BaseException) -> str:

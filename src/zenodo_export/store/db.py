@@ -9,7 +9,6 @@ so several processes may migrate a fresh database at once.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +26,8 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
-from zenodo_export.errors import ConfigError, Conflict, Transient
+from zenodo_export.errors import ConfigError, Conflict, DatabaseUnavailable
+from zenodo_export.redact import mask_url, scrub
 from zenodo_export.store.migrations import HEAD
 
 if TYPE_CHECKING:
@@ -52,11 +52,6 @@ _DRIVERS = {
     "postgresql": "postgresql+psycopg",
     "postgresql+psycopg": "postgresql+psycopg",
 }
-
-
-def mask_url(raw: str) -> str:
-    """Hide the password of a URL given as text, even one that does not parse."""
-    return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", raw)
 
 
 def parse_url(raw: str) -> URL:
@@ -150,22 +145,22 @@ class Store:
 
     @contextmanager
     def translated_errors(self) -> Iterator[None]:
-        """Translate SQLAlchemy errors: unavailable -> ``Transient``, constraint -> ``Conflict``."""
+        """Translate SQLAlchemy errors: unavailable -> ``DatabaseUnavailable``, constraint ->
+        ``Conflict``."""
         try:
             yield
         except (OperationalError, InterfaceError) as exc:
-            raise Transient(f"database unavailable: {self._scrub(exc)}") from exc
+            raise DatabaseUnavailable(f"database unavailable: {self._scrub(exc)}") from exc
         except IntegrityError as exc:
             raise Conflict(f"database constraint violated: {self._scrub(exc)}") from exc
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
-            raise Transient(f"database unavailable: {self._scrub(exc)}") from exc
+            raise DatabaseUnavailable(f"database unavailable: {self._scrub(exc)}") from exc
 
     def _scrub(self, exc: BaseException) -> str:
-        text = _first_line(exc)
         password = self.engine.url.password
-        return text.replace(str(password), "***") if password else text
+        return scrub(_first_line(exc), [str(password)] if password else [])
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -33,8 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from zenodo_export.clock import utcnow
 from zenodo_export.exports.spec import ExportSpec, check_files, parse_spec
-from zenodo_export.store.types import MUTABLE_JSON, UTCDateTime, utcnow
+from zenodo_export.store.types import MUTABLE_JSON, UTCDateTime
 
 ExportState = Literal["pending", "processing", "done", "failed"]
 JobStatus = Literal["queued", "running", "done", "failed"]
@@ -230,6 +231,8 @@ class Job(Timestamped, Base):
     run_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     lease_token: Mapped[str | None] = mapped_column(String(32))
     lease_expires_at: Mapped[dt.datetime | None]
+    claimed_at: Mapped[dt.datetime | None]
+    lost_count: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_by: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[dt.datetime | None]
@@ -247,6 +250,18 @@ Index(
     sqlite_where=_ACTIVE_PER_EXPORT,
     postgresql_where=_ACTIVE_PER_EXPORT,
 )
+
+
+class Installation(Base):
+    """The one row naming this installation (its database): drafts it makes carry the key."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(32))
+
+    def __repr__(self) -> str:
+        return f"<Installation {self.key}>"
 
 
 class Alert(Base):

@@ -1,14 +1,14 @@
-"""How a running export reports progress: a protocol, and a reporter that logs."""
+"""How a running export reports progress: a protocol, and a progress that logs."""
 
 from __future__ import annotations
 
 import logging
 from typing import Protocol
 
-log = logging.getLogger("zenodo_export.pipeline.export")
+log = logging.getLogger("zenodo_export.exports")
 
 
-class Reporter(Protocol):
+class Progress(Protocol):
     """Receives progress of an export (a rich progress bar, a log, or nothing)."""
 
     def step(self, export_id: int, message: str) -> None:
@@ -24,7 +24,7 @@ class Reporter(Protocol):
         """A file upload ended."""
 
 
-class LogReporter:
+class LogProgress:
     """Report progress to the log, one line per step and per file."""
 
     def step(self, export_id: int, message: str) -> None:

@@ -2,7 +2,9 @@
 
 Files carried into a new-version draft are deleted when this export lacks them, overwritten
 when they differ, and kept when their md5 matches. Each upload's size, md5 and mtime are
-stored as soon as Zenodo confirms them, so a resumed attempt never sends a file twice.
+stored as soon as Zenodo confirms them, so a resumed attempt never sends a file twice. The
+lease is checked before each file and after each chunk sent: a run that lost its job aborts
+the upload in flight, so no file is sent by two runs.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from zenodo_export.clock import utcnow
+from zenodo_export.exports.drafts import Drafts
+from zenodo_export.exports.plan import LocalFile, needs_hash, plan_files
+from zenodo_export.exports.progress import Progress
 from zenodo_export.exports.spec import ExportSpec, check_files
-from zenodo_export.pipeline.drafts import Drafts
-from zenodo_export.pipeline.plan import LocalFile, needs_hash, plan_files
-from zenodo_export.pipeline.reporting import Reporter
-from zenodo_export.store import Store, get_export
-from zenodo_export.store.types import utcnow
+from zenodo_export.jobs.lease import Lease
+from zenodo_export.store import get_export
 from zenodo_export.zenodo.models import Deposition
 
 
@@ -43,12 +46,12 @@ def local_files(spec: ExportSpec) -> list[LocalFile]:
 class FileSync:
     """Syncs one export's files into its draft."""
 
-    def __init__(self, store: Store, drafts: Drafts, export_id: int, reporter: Reporter) -> None:
-        self.store = store
+    def __init__(self, lease: Lease, drafts: Drafts, export_id: int, progress: Progress) -> None:
+        self.lease = lease
         self.drafts = drafts
         self.client = drafts.client
         self.export_id = export_id
-        self.reporter = reporter
+        self.progress = progress
 
     def sync(
         self, deposition: Deposition, local: list[LocalFile], recorded: dict[str, Any]
@@ -58,10 +61,11 @@ class FileSync:
         hashed = {item.name: md5_of(item.path) for item in needs_hash(local, remote, recorded)}
         plan = plan_files(local, remote, recorded, hashed)
         for extra in plan.delete:
-            self.reporter.step(self.export_id, f"removing {extra.name} from the draft")
+            self.progress.step(self.export_id, f"removing {extra.name} from the draft")
+            self.lease.check()
             self.drafts.delete_file(deposition, extra.id, extra.name)
         for same in plan.skip:
-            self.reporter.step(self.export_id, f"{same.name} is already on Zenodo")
+            self.progress.step(self.export_id, f"{same.name} is already on Zenodo")
             if same.name in hashed:  # carried over, not yet recorded as ours
                 self._record(same, hashed[same.name])
         bucket = deposition.bucket_url
@@ -71,19 +75,21 @@ class FileSync:
             self._upload(str(bucket), item)
 
     def _upload(self, bucket_url: str, item: LocalFile) -> None:
-        self.reporter.file_started(self.export_id, item.name, item.size)
+        self.progress.file_started(self.export_id, item.name, item.size)
 
         def progress(sent: int) -> None:
-            self.reporter.advance(self.export_id, item.name, sent)
+            self.progress.advance(self.export_id, item.name, sent)
+            self.lease.check()  # raising here aborts the upload in flight
 
+        self.lease.check()
         try:
             done = self.client.upload(bucket_url, item.path, name=item.name, progress=progress)
         finally:
-            self.reporter.file_done(self.export_id, item.name)
+            self.progress.file_done(self.export_id, item.name)
         self._record(item, done.md5)
 
     def _record(self, item: LocalFile, md5: str) -> None:
-        with self.store.transaction() as session:
+        with self.lease.transaction() as session:
             export = get_export(session, self.export_id)
             uploads = dict(export.uploads or {})
             uploads[item.name] = {

@@ -2,9 +2,12 @@
 
 Zenodo never expires drafts, and a draft created by an attempt that died before storing its
 id, or a duplicate made while the deposition list lagged, would stay forever. Every draft we
-create carries its export's key (``exports/metadata.py``); a marked draft is an orphan when no
-export has that key, or when that export stored another deposition. The grace period protects
-a draft that a running attempt has just created and is about to store.
+create carries its installation's key and its export's key (``exports/metadata.py``). A draft
+is an orphan only when it carries THIS installation's key and no export of this database has
+its export key, or that export stored another deposition: installations that share a token
+(staging and production) never delete each other's drafts, and drafts marked before
+installations were (no installation key) are left alone. The grace period protects a draft
+that a running attempt has just created and is about to store.
 """
 
 from __future__ import annotations
@@ -15,17 +18,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from zenodo_export.clock import utcnow
 from zenodo_export.errors import ZenodoNotFound
-from zenodo_export.exports.metadata import mark_in
-from zenodo_export.store import Store, exports_by_key
-from zenodo_export.store.types import utcnow
+from zenodo_export.exports.metadata import installation_in, mark_in
+from zenodo_export.store import Store, exports_by_key, installation_key
 from zenodo_export.zenodo.client import ZenodoClient
 from zenodo_export.zenodo.models import Deposition
 
 log = logging.getLogger(__name__)
-
-KIND = "janitor"
-"""The job kind of the periodic janitor run."""
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,11 @@ def orphans(
     drafts: Sequence[Deposition],
     owners: Mapping[str, int | None],
     *,
+    installation: str,
     now: dt.datetime,
     grace: dt.timedelta,
 ) -> list[Deposition]:
-    """Return the marked drafts older than ``grace`` whose export does not own them.
+    """Return this installation's drafts older than ``grace`` whose export does not own them.
 
     ``owners`` maps export keys to the deposition id each export stored (None if none yet).
     """
@@ -61,7 +62,9 @@ def orphans(
     for draft in drafts:
         key = mark_in(draft.metadata)
         created = created_at(draft)
-        if key is None or created is None or now - created < grace:
+        if key is None or installation_in(draft.metadata) != installation:
+            continue
+        if created is None or now - created < grace:
             continue
         if owners.get(key, -1) != draft.id:
             found.append(draft)
@@ -81,7 +84,14 @@ def run_janitor(
     keys = {key for d in drafts if (key := mark_in(d.metadata)) is not None}
     with store.transaction() as session:
         owners = {key: e.deposition_id for key, e in exports_by_key(session, keys).items()}
-    found = orphans(drafts, owners, now=now or utcnow(), grace=dt.timedelta(seconds=grace_seconds))
+        ours = installation_key(session)
+    found = orphans(
+        drafts,
+        owners,
+        installation=ours,
+        now=now or utcnow(),
+        grace=dt.timedelta(seconds=grace_seconds),
+    )
     for draft in found if not dry_run else ():
         with contextlib.suppress(ZenodoNotFound):  # gone already: what we wanted
             client.delete_deposition(draft.id)

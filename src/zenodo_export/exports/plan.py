@@ -1,13 +1,11 @@
-"""Pure decisions of the export pipeline: which files to send, skip or delete; retry delays."""
+"""Pure decisions of an export run: which files to send, skip or delete."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from zenodo_export.errors import Deferred, RateLimited, Rejected, Transient, ZenodoExportError
 from zenodo_export.zenodo.models import RemoteFile
 
 
@@ -75,44 +73,3 @@ def plan_files(
     wanted = {item.name for item in local}
     delete = tuple(item for item in remote if item.name not in wanted)
     return FilePlan(upload=tuple(upload), skip=tuple(skip), delete=delete)
-
-
-Action = Literal["retry", "postpone", "fail"]
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What to do after an attempt failed, and after how many seconds."""
-
-    action: Action
-    delay: float = 0.0
-
-
-def sidekiq_delay(attempt: int, *, base: float, rng: random.Random | None = None) -> float:
-    """Sidekiq's back-off: ``attempt**4 + base + rand(10) * (attempt + 1)`` seconds."""
-    rng = rng or random.Random()
-    return float(attempt**4 + base + rng.randrange(10) * (attempt + 1))
-
-
-def decide(
-    exc: BaseException,
-    *,
-    attempt: int,
-    max_attempts: int,
-    base: float,
-    scale: float = 1.0,
-    rng: random.Random | None = None,
-) -> Decision:
-    """Decide whether a failed attempt is retried, postponed (rate limit) or final."""
-    if isinstance(exc, RateLimited | Deferred):
-        return Decision("postpone", exc.retry_after if exc.retry_after is not None else 60.0)
-    if isinstance(exc, Rejected) or (
-        isinstance(exc, ZenodoExportError) and not isinstance(exc, Transient)
-    ):
-        return Decision("fail")
-    if attempt >= max_attempts:
-        return Decision("fail")
-    delay = sidekiq_delay(attempt, base=base, rng=rng) * scale
-    if isinstance(exc, Transient) and exc.retry_after is not None:
-        delay = max(delay, exc.retry_after)
-    return Decision("retry", delay)

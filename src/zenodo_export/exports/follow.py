@@ -8,32 +8,37 @@ from __future__ import annotations
 
 import time
 
-from zenodo_export.pipeline.runner import JobRunner
-from zenodo_export.pipeline.worker import Heartbeat, worker_id
-from zenodo_export.store import DataExport, Store, get_export, jobs
+from zenodo_export.jobs import queue
+from zenodo_export.jobs.runner import JobRunner
+from zenodo_export.jobs.worker import run_claimed, worker_id
+from zenodo_export.store import DataExport, get_export
 
 
-def follow(store: Store, runner: JobRunner, export_id: int, *, poll: float = 0.5) -> DataExport:
+def follow(runner: JobRunner, export_id: int, *, poll: float = 0.5) -> DataExport:
     """Run or watch ``export_id`` until it is done or failed; return the final row."""
-    me = worker_id()
     try:
-        return _follow(store, runner, export_id, me, poll)
+        return _follow(runner, export_id, worker_id(), poll)
     finally:
         runner.close()
 
 
-def _follow(store: Store, runner: JobRunner, export_id: int, me: str, poll: float) -> DataExport:
+def _follow(runner: JobRunner, export_id: int, me: str, poll: float) -> DataExport:
+    store, settings = runner.store, runner.settings
     while True:
         with store.transaction() as session:
             export = get_export(session, export_id)
             if export.state in ("done", "failed"):
                 session.expunge(export)
                 return export
-        job = jobs.claim(
-            store, worker_id=me, lease_seconds=runner.settings.lease_seconds, export_id=export_id
+        sent = time.monotonic()
+        job = queue.claim(
+            store,
+            worker_id=me,
+            lease_seconds=settings.lease_seconds,
+            max_attempts=settings.max_attempts,
+            export_id=export_id,
         )
         if job is None:
             time.sleep(poll)
             continue
-        with Heartbeat(store, job, lease_seconds=runner.settings.lease_seconds):
-            runner.perform(job)
+        run_claimed(runner, job, sent)

@@ -16,6 +16,11 @@ The order, and what is stored when:
 A deposition found already published at step 3 (a publish whose answer was lost) goes
 straight to step 6. Unclear answers to create, newversion and publish are reconciled in
 ``drafts.py``.
+
+The run holds its job's lease: before each irreversible step (create, newversion, each file
+and each chunk of it, the metadata PUT, publish) it checks that the lease still holds, and
+every write of the export goes through a transaction fenced by the lease, so a run that lost
+its job stops and writes nothing while another worker carries on.
 """
 
 from __future__ import annotations
@@ -25,24 +30,26 @@ from typing import Any
 
 from zenodo_export import defaults
 from zenodo_export.errors import Deferred, NotFound, Rejected, ZenodoNotFound
+from zenodo_export.exports.drafts import Drafts
+from zenodo_export.exports.files import FileSync, local_files
 from zenodo_export.exports.metadata import build_metadata
+from zenodo_export.exports.progress import LogProgress, Progress
 from zenodo_export.exports.spec import ExportSpec
-from zenodo_export.pipeline.drafts import Drafts
-from zenodo_export.pipeline.files import FileSync, local_files
-from zenodo_export.pipeline.reporting import LogReporter, Reporter
+from zenodo_export.jobs.lease import Lease
 from zenodo_export.store import (
     DataExport,
     Store,
     earlier_in_progress,
     get_export,
+    installation_key,
     owner_of_deposition,
     previous_version,
+    transition,
 )
-from zenodo_export.store.types import utcnow
 from zenodo_export.zenodo.client import ZenodoClient
 from zenodo_export.zenodo.models import Deposition
 
-__all__ = ["DepositionGone", "ExportRun", "Snapshot"]
+__all__ = ["DepositionGone", "ExportRun", "RunStart"]
 
 
 class DepositionGone(Rejected, NotFound):
@@ -58,12 +65,13 @@ class Parent:
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    """What the pipeline needs of a stored export, read in one short transaction."""
+class RunStart:
+    """What a run needs of a stored export, read when it starts."""
 
     id: int
     spec: ExportSpec
     export_key: str
+    installation: str
     deposition_id: int | None
     uploads: dict[str, Any]
     finished: bool
@@ -73,7 +81,12 @@ class Snapshot:
 
     def metadata(self) -> dict[str, Any]:
         """Return the full Zenodo metadata of the export."""
-        return build_metadata(self.spec, export_key=self.export_key, previous_doi=self.previous_doi)
+        return build_metadata(
+            self.spec,
+            export_key=self.export_key,
+            installation=self.installation,
+            previous_doi=self.previous_doi,
+        )
 
 
 def versioning_of(export: DataExport, session: Any, mode: str) -> tuple[Parent | None, str | None]:
@@ -99,7 +112,8 @@ class ExportRun:
         client: ZenodoClient,
         export_id: int,
         *,
-        reporter: Reporter | None = None,
+        lease: Lease,
+        progress: Progress | None = None,
         versioning: str = "native",
         settle_seconds: float = defaults.SETTLE_SECONDS,
         defer_seconds: float = defaults.DEFER_SECONDS,
@@ -107,7 +121,8 @@ class ExportRun:
         self.store = store
         self.client = client
         self.export_id = export_id
-        self.reporter: Reporter = reporter or LogReporter()
+        self.lease = lease
+        self.progress: Progress = progress or LogProgress()
         self.versioning = versioning
         self.defer_seconds = defer_seconds
         self.drafts = Drafts(client, settle_seconds=settle_seconds)
@@ -116,26 +131,28 @@ class ExportRun:
         """Take the export as far as it goes; raises our errors on failure."""
         snap = self._start()
         if snap.finished:
-            self.reporter.step(self.export_id, "already finished, nothing to do")
+            self.progress.step(self.export_id, "already finished, nothing to do")
             return
         local = local_files(snap.spec)
-        self.reporter.step(self.export_id, f"{len(local)} file(s) checked")
+        self.progress.step(self.export_id, f"{len(local)} file(s) checked")
         deposition, created = self._ensure_draft(snap)
         if not deposition.is_published:
-            FileSync(self.store, self.drafts, self.export_id, self.reporter).sync(
+            FileSync(self.lease, self.drafts, self.export_id, self.progress).sync(
                 deposition, local, snap.uploads
             )
             if not created:  # an adopted, resumed or new-version draft holds other metadata
-                self.reporter.step(self.export_id, "sending the metadata")
+                self.progress.step(self.export_id, "sending the metadata")
+                self.lease.check()
                 self.client.update_metadata(deposition.id, snap.metadata())
-            self.reporter.step(self.export_id, f"publishing deposition {deposition.id}")
+            self.progress.step(self.export_id, f"publishing deposition {deposition.id}")
+            self.lease.check()
             deposition = self.drafts.publish(deposition.id)
         self._finish(deposition)
 
     # Steps 1-2 ---------------------------------------------------------------------------
 
-    def _start(self) -> Snapshot:
-        with self.store.transaction() as session:
+    def _start(self) -> RunStart:
+        with self.lease.transaction() as session:
             export = get_export(session, self.export_id)
             mode = export.spec.versioning or self.versioning
             if export.finished_exporting_at is None and mode != "none":
@@ -145,13 +162,14 @@ class ExportRun:
                 and export.failed_at is None
                 and export.attempts == 0
             )
-            if export.finished_exporting_at is None and export.started_exporting_at is None:
-                export.started_exporting_at = utcnow()
+            if export.state == "pending":
+                transition(export, "start")
             parent, previous_doi = versioning_of(export, session, mode)
-            return Snapshot(
+            return RunStart(
                 id=export.id,
                 spec=export.spec,
                 export_key=export.export_key,
+                installation=installation_key(session),
                 deposition_id=export.deposition_id,
                 uploads=dict(export.uploads or {}),
                 finished=export.finished_exporting_at is not None,
@@ -171,7 +189,7 @@ class ExportRun:
 
     # Step 3 ------------------------------------------------------------------------------
 
-    def _ensure_draft(self, snap: Snapshot) -> tuple[Deposition, bool]:
+    def _ensure_draft(self, snap: RunStart) -> tuple[Deposition, bool]:
         """Return the export's draft (or record), and whether this call created it."""
         if snap.deposition_id is not None:
             return self._stored_deposition(snap.deposition_id), False
@@ -182,24 +200,26 @@ class ExportRun:
         self._remember(deposition)
         return deposition, created
 
-    def _plain_draft(self, snap: Snapshot) -> tuple[Deposition, bool]:
+    def _plain_draft(self, snap: RunStart) -> tuple[Deposition, bool]:
         # Only an earlier attempt can have left a draft (every attempt stamps the start first).
         adopted = None if snap.first_attempt else self.drafts.find_marked(snap.export_key)
         if adopted is not None:
-            self.reporter.step(self.export_id, f"adopting draft {adopted.id}")
+            self.progress.step(self.export_id, f"adopting draft {adopted.id}")
             return self.client.get_deposition(adopted.id), False
-        self.reporter.step(self.export_id, "creating the deposition")
+        self.progress.step(self.export_id, "creating the deposition")
+        self.lease.check()
         return self.drafts.create(snap.metadata(), export_key=snap.export_key), True
 
     def _new_version_draft(self, parent: Parent) -> Deposition:
         draft = self.drafts.find_concept_draft(parent.concept_rec_id)
         if draft is not None:
-            self.reporter.step(self.export_id, f"resuming open new-version draft {draft.id}")
+            self.progress.step(self.export_id, f"resuming open new-version draft {draft.id}")
             draft = self.client.get_deposition(draft.id)
         else:
-            self.reporter.step(
+            self.progress.step(
                 self.export_id, f"opening a new version of concept {parent.concept_rec_id}"
             )
+            self.lease.check()
             draft = self.drafts.new_version(parent.record_id, parent.concept_rec_id)
         self._check_not_owned_by_another(draft)
         return draft
@@ -225,14 +245,14 @@ class ExportRun:
             ) from exc
 
     def _forget_deposition(self) -> None:
-        with self.store.transaction() as session:
+        with self.lease.transaction() as session:
             export = get_export(session, self.export_id)
             export.deposition_id = None
             export.bucket_url = None
             export.uploads = {}
 
     def _remember(self, deposition: Deposition) -> None:
-        with self.store.transaction() as session:
+        with self.lease.transaction() as session:
             export = get_export(session, self.export_id)
             export.deposition_id = deposition.id
             export.bucket_url = deposition.bucket_url
@@ -241,17 +261,15 @@ class ExportRun:
     # Step 6 ------------------------------------------------------------------------------
 
     def _finish(self, deposition: Deposition) -> None:
-        with self.store.transaction() as session:
+        with self.lease.transaction() as session:
             export = get_export(session, self.export_id)
+            transition(export, "finish")
             export.url = deposition.record_url
             export.doi = deposition.doi
             export.record_id = deposition.id
             export.concept_rec_id = deposition.concept_rec_id
             export.concept_doi = deposition.concept_doi
             export.remote_deposition = deposition.raw
-            export.finished_exporting_at = utcnow()
-            export.failed_at = None
-            export.last_error = None
-        self.reporter.step(
+        self.progress.step(
             self.export_id, f"published {deposition.record_url} (DOI {deposition.doi})"
         )

@@ -1,1 +1,0 @@
-"""The export pipeline: resumable steps, the job runner, the worker."""

@@ -1,0 +1,22 @@
+"""The installation: the one row that names this database, so its drafts can be told apart.
+
+Two installations (staging and production, say) may share one Zenodo token. Every draft carries
+the key of the installation that made it (``exports/metadata.py``), and the janitor deletes
+only drafts of its own installation.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zenodo_export.errors import ConfigError
+from zenodo_export.store.models import Installation
+
+
+def installation_key(session: Session) -> str:
+    """Return this installation's key (made by the migration that created the table)."""
+    key = session.scalar(select(Installation.key).where(Installation.id == 1))
+    if key is None:
+        raise ConfigError("the database has no installation key; run its migrations again")
+    return key
