@@ -101,6 +101,7 @@ class Worker:
         self._held: dict[int, ClaimedJob] = {}
         self._held_lock = threading.Lock()
         self._crashes: list[float] = []
+        self._returned: set[int] = set()  # numbers of the threads whose loop ended normally
 
     def run(self, *, grace: float | None = None) -> Tally:
         """Work until stopped (or, in burst mode, until no job is ready); return the tally.
@@ -134,22 +135,25 @@ class Worker:
         thread = threading.Thread(
             target=self._thread_main, name=f"worker-{number}", daemon=True, args=(number,)
         )
-        thread.finished_normally = False  # type: ignore[attr-defined]
         thread.start()
         return thread
 
     def _thread_main(self, number: int) -> None:
-        self._loop()
-        threading.current_thread().finished_normally = True  # type: ignore[attr-defined]
+        try:
+            self._loop()
+        except BaseException:
+            log.exception("worker thread %d died", number)
+            return
+        self._returned.add(number)
 
     def _supervise(self, threads: list[threading.Thread], grace: float | None) -> None:
-        while any(thread.is_alive() for thread in threads):
+        while len(self._returned) < len(threads):
             if self.stopping.is_set():
                 self._drain(threads, grace)
                 return
             for index, thread in enumerate(threads):
                 thread.join(timeout=0.2 / len(threads))
-                if not thread.is_alive() and not thread.finished_normally:  # type: ignore[attr-defined]
+                if not thread.is_alive() and index not in self._returned:
                     threads[index] = self._replace(index)
 
     def _replace(self, index: int) -> threading.Thread:
@@ -161,7 +165,7 @@ class Worker:
                 f"{len(self._crashes)} worker threads died within {CRASH_WINDOW:g} s; "
                 "see the log for their errors"
             )
-        log.error("worker thread %d died unexpectedly; starting another", index)
+        log.error("starting another worker thread in place of thread %d", index)
         return self._start_thread(index)
 
     def _drain(self, threads: list[threading.Thread], grace: float | None) -> None:
