@@ -26,11 +26,11 @@ def attempts_of_running_job(url: str) -> int:
 
 
 def test_a_job_whose_worker_dies_every_time_fails_at_the_maximum(
-    sqlite_url: str, sandbox: Any, tmp_path: Path
+    database_url: str, sandbox: Any, tmp_path: Path
 ) -> None:
     """Killed mid-upload on every attempt: after the maximum the next worker fails the job."""
     add_fault(sandbox, method="PUT", path=r"/api/files/", action="latency", seconds=60, times=None)
-    with opened_store(sqlite_url) as store:
+    with opened_store(database_url) as store:
         export_id = queue(store, [make_file(tmp_path, "heavy.csv", 3000)])
     env = {
         **sandbox_environment(
@@ -39,12 +39,12 @@ def test_a_job_whose_worker_dies_every_time_fails_at_the_maximum(
             ZENODO_EXPORT_LEASE_SECONDS="1",
             ZENODO_EXPORT_MAX_ATTEMPTS=str(MAX_ATTEMPTS),
         ),
-        "DATABASE_URL": sqlite_url,
+        "DATABASE_URL": database_url,
     }
     log = tmp_path / "workers.log"
     for attempt in range(1, MAX_ATTEMPTS + 1):  # each worker takes the job, then dies (OOM...)
         [worker] = start_workers(env, log, 1)
-        wait_until(lambda n=attempt: attempts_of_running_job(sqlite_url) == n, log, timeout=30)
+        wait_until(lambda n=attempt: attempts_of_running_job(database_url) == n, log, timeout=30)
         time.sleep(0.5)
         worker.kill()
         worker.wait(timeout=10)
@@ -57,7 +57,7 @@ def test_a_job_whose_worker_dies_every_time_fails_at_the_maximum(
         timeout=60,
     )
     assert finished.returncode == 0, finished.stderr
-    with opened_store(sqlite_url) as store, store.transaction() as session:
+    with opened_store(database_url) as store, store.transaction() as session:
         export = get_export(session, export_id)
         job = session.scalars(select(Job).where(Job.kind == "data_export")).one()
         assert export.state == "failed" and job.status == "failed"
