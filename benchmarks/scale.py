@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -81,7 +82,7 @@ def sandbox(data_dir: Path) -> Iterator[str]:
             "off",
             "--no-access-log",
             "--fault",
-            f"* ^/api/ latency seconds={LATENCY} times=null",
+            f"* ^/api/ latency seconds={LATENCY} times=forever",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -145,10 +146,11 @@ def run_exports(api: str, work: Path, exports: int, workers: int) -> float:
             "ZENODO_URL": api,
             "ZENODO_TOKEN": TOKEN,
             "ZENODO_EXPORT_DATA_DIR": str(work / "data"),
-            "ZENODO_EXPORT_RATE_LIMITS": "1000000/minute",
+            "ZENODO_EXPORT_RATE_LIMITS": "off",
             "ZENODO_EXPORT_POLL_INTERVAL": "0.2",
             "ZENODO_EXPORT_VERSIONING": "none",
         }
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
         processes = [
             subprocess.Popen(
@@ -162,6 +164,12 @@ def run_exports(api: str, work: Path, exports: int, workers: int) -> float:
         for process in processes:
             process.wait(timeout=1800)
         seconds = time.monotonic() - started
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (
+            cpu_before.ru_utime + cpu_before.ru_stime
+        )
+        per_export = cpu / exports * 1000
+        print(f"  ({workers} worker(s): {cpu:.2f} s of worker CPU, {per_export:.0f} ms per export)")
         with store.transaction() as session:
             done = count_exports(session, "done")
         store.dispose()
