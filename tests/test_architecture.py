@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ast
+import graphlib
 import re
 from pathlib import Path
+
+import pytest
 
 import zenodo_export
 from zenodo_export.store import exports as export_states
@@ -80,3 +83,58 @@ def test_only_the_store_sets_an_exports_state() -> None:
         and setter.search(path.read_text())
     ]
     assert offenders == []
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Return, for each of our modules, the modules of ours it imports (also inside functions).
+
+    Importing ``a.b.c`` imports the packages ``a.b`` and ``a.b.c`` too; imports under
+    ``if TYPE_CHECKING:`` are left out, since they never run.
+    """
+    modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text())
+        typing_only = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for statement in node.body
+            for inner in ast.walk(statement)
+        }
+        edges: set[str] = set()
+        for imported in imported_modules_of(tree, typing_only):
+            parts = imported.split(".")
+            edges |= {
+                prefix
+                for prefix in (".".join(parts[:n]) for n in range(2, len(parts) + 1))
+                if prefix in modules and not (name == prefix or name.startswith(prefix + "."))
+            }
+        graph[name] = edges
+    return graph
+
+
+def imported_modules_of(tree: ast.AST, skip: set[int]) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_no_import_cycles() -> None:
+    """No module of ours imports, even lazily, a module that leads back to it."""
+    try:
+        tuple(graphlib.TopologicalSorter(import_graph()).static_order())
+    except graphlib.CycleError as exc:
+        pytest.fail(f"import cycle: {' -> '.join(exc.args[1])}")

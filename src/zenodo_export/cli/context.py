@@ -37,9 +37,9 @@ def require_token(settings: Settings, purpose: str) -> None:
 
 
 @contextmanager
-def opened_store(settings: Settings) -> Iterator[Store]:
-    """Open (and migrate) the configured database for the length of a command."""
-    store = Store.open(settings.resolved_database_url)
+def opened_store(settings: Settings, *, migrate: bool = True) -> Iterator[Store]:
+    """Open (and, unless told not to, migrate) the configured database for a command."""
+    store = Store.open(settings.resolved_database_url, migrate=migrate)
     try:
         yield store
     finally:

@@ -12,6 +12,7 @@ import typer
 from zenodo_export.cli.app import app
 from zenodo_export.cli.context import opened_store, require_token, settings
 from zenodo_export.exports.kinds import schedule_janitor
+from zenodo_export.jobs.outage import Outage
 from zenodo_export.jobs.worker import Worker
 from zenodo_export.kinds import job_runner
 from zenodo_export.logs import configure_logging, secrets_of
@@ -49,8 +50,11 @@ def worker_command(
         fmt=log_format or config.log_format,
         secrets=secrets_of(config),
     )
-    with opened_store(config) as store:
-        schedule_janitor(store, config)
+    with opened_store(config, migrate=False) as store:
+        # A worker started during a database outage waits for the database, as it would later.
+        outage = Outage()
+        outage.call(store.migrate)
+        outage.call(lambda: schedule_janitor(store, config))
         worker = Worker(
             job_runner(store, config),
             concurrency=concurrency,

@@ -24,7 +24,7 @@ def perform_report(context: JobContext) -> None:
         period=job.payload.get("period"),
         schedule_run_id=job.payload.get("schedule_run_id"),
     )
-    run_report(context.store, settings, run)
+    run_report(context.store, settings, run, transaction=context.transaction)
 
 
 def register(registry: Registry) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,10 +149,14 @@ def _period(session: Session, run: ReportRun) -> ScheduleRun | None:
     return session.get(ScheduleRun, run.schedule_run_id) if run.schedule_run_id else None
 
 
+Transaction = Callable[[], AbstractContextManager[Session]]
+"""Opens the transaction that queues a report's export (a job's is fenced by its lease)."""
+
+
 def _queue(
-    store: Store, run: ReportRun, written: list[WrittenFile], attributes: dict[str, Any]
+    transaction: Transaction, run: ReportRun, written: list[WrittenFile], attributes: dict[str, Any]
 ) -> int:
-    with store.transaction() as session:
+    with transaction() as session:
         period = _period(session, run)
         if period is not None and period.export_id is not None:
             return period.export_id  # queued meanwhile by another attempt of this job
@@ -162,15 +168,18 @@ def _queue(
         return export.id
 
 
-def run_report(store: Store, settings: Settings, run: ReportRun) -> int:
+def run_report(
+    store: Store, settings: Settings, run: ReportRun, *, transaction: Transaction | None = None
+) -> int:
     """Write the report's files and queue their export; return the export's id.
 
     A scheduled period whose export was already queued (an attempt that died after its
-    commit) returns that export and writes nothing again.
+    commit) returns that export and writes nothing again. ``transaction`` opens the queuing
+    transaction (a job passes its lease-fenced one); by default the store's.
     """
     with store.transaction() as session:
         period = _period(session, run)
         if period is not None and period.export_id is not None:
             return period.export_id
     written, attributes = write_files(run, settings)
-    return _queue(store, run, written, attributes)
+    return _queue(transaction or store.transaction, run, written, attributes)

@@ -9,6 +9,7 @@ so several processes may migrate a fresh database at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +45,13 @@ POSTGRES_CONNECT_TIMEOUT = 10
 
 MIGRATION_LOCK_KEY = 0x7A65_6E6F_646F
 """PostgreSQL advisory lock key held while migrating ("zenodo" in hex)."""
+
+MISCONFIGURED = re.compile(
+    r"database \"[^\"]*\" does not exist|role \"[^\"]*\" does not exist|"
+    r"password authentication failed|no pg_hba\.conf entry|unable to open database file"
+)
+"""Refusals that waiting will not cure: the settings are wrong (``ConfigError``), not the
+database away (``DatabaseUnavailable``)."""
 
 _DRIVERS = {
     "sqlite": "sqlite+pysqlite",
@@ -150,6 +158,8 @@ class Store:
         try:
             yield
         except (OperationalError, InterfaceError) as exc:
+            if MISCONFIGURED.search(str(exc)):
+                raise ConfigError(f"DATABASE_URL: {self._scrub(exc)}") from exc
             raise DatabaseUnavailable(f"database unavailable: {self._scrub(exc)}") from exc
         except IntegrityError as exc:
             raise Conflict(f"database constraint violated: {self._scrub(exc)}") from exc
