@@ -35,6 +35,9 @@ CRASH_LIMIT = 5
 CRASH_WINDOW = 60.0
 """Seconds over which thread deaths are counted."""
 
+SUPERVISE_SECONDS = 1.0
+"""How often the supervisor looks for dead threads and for a stop request."""
+
 
 class WorkerCrashed(ZenodoExportError):
     """The worker's threads kept dying of unexpected errors; the process must exit non-zero."""
@@ -152,7 +155,7 @@ class Worker:
                 self._drain(threads, grace)
                 return
             for index, thread in enumerate(threads):
-                thread.join(timeout=0.2 / len(threads))
+                thread.join(timeout=SUPERVISE_SECONDS / len(threads))
                 if not thread.is_alive() and index not in self._returned:
                     threads[index] = self._replace(index)
 
