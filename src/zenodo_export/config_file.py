@@ -33,6 +33,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from zenodo_export import defaults
@@ -85,10 +86,36 @@ def check_rule(value: str) -> str:
     return value
 
 
+def outside_roots(path: Path, roots: tuple[Path, ...]) -> bool:
+    """Tell whether ``path``, its symlinks followed, lies outside every one of ``roots``."""
+    real = path.resolve()
+    return not any(real.is_relative_to(root.resolve()) for root in roots)
+
+
+def confinement_problem(path: Path, roots: tuple[Path, ...]) -> str | None:
+    """Return why a report may not read ``path`` (outside the allowed folders), or None."""
+    if not outside_roots(path, roots):
+        return None
+    where = ", ".join(str(root) for root in roots)
+    link = " (a symlink pointing out of it)" if path.is_symlink() else ""
+    return f"{path}{link} is outside {where}; add its folder to file_roots to allow it"
+
+
+def _duplicate_names(files: tuple[Path, ...]) -> str | None:
+    seen: dict[str, Path] = {"README.md": Path("README.md")}
+    for path in files:
+        if path.name in seen:
+            return f"two files named {path.name!r} in the zip: {seen[path.name]} and {path}"
+        seen[path.name] = path
+    return None
+
+
 class ReportEntry(BaseModel):
     """One ``[reports.NAME]`` table: a SQL query to CSV, or existing files, zipped and exported.
 
-    Relative ``files`` are relative to the config file's folder.
+    Relative ``files`` are relative to the config file's folder; every file must lie (its
+    symlinks followed) inside that folder or one of the config file's ``file_roots``, and
+    no two may share a name in the zip (``README.md`` is the report's own).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -103,6 +130,13 @@ class ReportEntry(BaseModel):
     code_repository_url: str | None = None
     license: str | None = None
     schedule: str | None = None
+    timeout_seconds: float = Field(default=defaults.REPORT_TIMEOUT_SECONDS, gt=0)
+    _roots: tuple[Path, ...] = PrivateAttr(default=())
+
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        """Return the folders this report's ``files`` must lie in."""
+        return self._roots
 
     @field_validator("database_url")
     @classmethod
@@ -120,8 +154,23 @@ class ReportEntry(BaseModel):
             raise ValueError("give query or files, not both")
         if not value and not info.data.get("query"):
             raise ValueError("a report needs query (with database_url) or files")
-        base = Path((info.context or {}).get("base", "."))
-        return tuple(base / path.expanduser() for path in value)
+        context = info.context or {}
+        base = Path(context.get("base", "."))
+        files = tuple(base / path.expanduser() for path in value)
+        for path in files:
+            problem = confinement_problem(path, tuple(context.get("roots", (base,))))
+            if problem:
+                raise ValueError(problem)
+        duplicate = _duplicate_names(files)
+        if duplicate:
+            raise ValueError(duplicate)
+        return files
+
+    @model_validator(mode="after")
+    def _keep_roots(self, info: ValidationInfo) -> ReportEntry:
+        context = info.context or {}
+        self._roots = tuple(context.get("roots", (Path(context.get("base", ".")),)))
+        return self
 
     @field_validator("title", "description")
     @classmethod
@@ -181,6 +230,7 @@ class ConfigFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    file_roots: tuple[Path, ...] = ()
     reports: dict[str, ReportEntry] = Field(default_factory=dict)
     schedules: SchedulesSection = Field(default_factory=SchedulesSection)
     snapshots: dict[str, SnapshotEntry] = Field(default_factory=dict)
@@ -220,13 +270,23 @@ def _known(entries: Mapping[str, Any]) -> str:
 
 def parse_config_file(data: Mapping[str, Any], path: Path) -> ConfigFile:
     """Validate parsed TOML; the first problem is one ``ConfigError`` naming its entry and key."""
+    base = path.parent
+    roots = file_roots(data, base)
     try:
-        config_file = ConfigFile.model_validate(dict(data), context={"base": path.parent})
+        config_file = ConfigFile.model_validate(dict(data), context={"base": base, "roots": roots})
     except ValidationError as exc:
         where, message = first_error(exc)
         raise ConfigError(f"{path}: {where or 'config'}: {message}") from None
     config_file._path = path
     return config_file
+
+
+def file_roots(data: Mapping[str, Any], base: Path) -> tuple[Path, ...]:
+    """Return the folders reports may read files from: the config file's, and ``file_roots``."""
+    listed = data.get("file_roots", ())
+    if not isinstance(listed, list | tuple):
+        return (base,)  # validation reports the bad value
+    return (base, *(base / Path(str(root)).expanduser() for root in listed))
 
 
 def read_config_file(path: Path) -> ConfigFile:

@@ -103,3 +103,6 @@ SANDBOX_PORT = 5000
 
 SANDBOX_TOKEN = "sandbox-token"
 """Token the local sandbox accepts when none is given."""
+
+REPORT_TIMEOUT_SECONDS = 300.0
+"""Seconds a report's query may run (PostgreSQL ``statement_timeout``; SQLite interrupts it)."""

@@ -20,7 +20,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from zenodo_export.clock import utcnow
-from zenodo_export.config_file import DEFAULT_DESCRIPTION, DEFAULT_TITLE, ReportEntry
+from zenodo_export.config_file import (
+    DEFAULT_DESCRIPTION,
+    DEFAULT_TITLE,
+    ReportEntry,
+    confinement_problem,
+)
 from zenodo_export.errors import ConfigError, Rejected
 from zenodo_export.exports.kinds import DataExportJob
 from zenodo_export.localfiles import (
@@ -115,13 +120,34 @@ def _contents(run: ReportRun, directory: Path) -> list[WrittenFile]:
     report = run.report
     if report.query is None:
         for path in report.files:
+            problem = confinement_problem(path, report.roots)
+            if problem:  # checked when the file was read too; a symlink may have changed
+                raise Rejected(f"report {run.name}: file {problem}")
             if not path.is_file():
                 raise Rejected(f"report {run.name}: file {path} does not exist")
         return [WrittenFile(path, "file") for path in report.files]
     assert report.database_url is not None
     csv_path = directory / f"{run.name}.csv"
-    query_to_csv(run.name, report.database_url, report.query, csv_path)
+    query_to_csv(
+        run.name,
+        report.database_url,
+        report.query,
+        csv_path,
+        timeout_seconds=report.timeout_seconds,
+    )
     return [WrittenFile(csv_path, "csv")]
+
+
+def check_unique_names(report: str, paths: list[Path]) -> None:
+    """Refuse two files of one name in the zip (the second would hide the first)."""
+    seen: dict[str, Path] = {}
+    for path in paths:
+        if path.name in seen:
+            raise Rejected(
+                f"report {report}: two files named {path.name!r} in the zip: "
+                f"{seen[path.name]} and {path}"
+            )
+        seen[path.name] = path
 
 
 def write_files(run: ReportRun, settings: Settings) -> tuple[list[WrittenFile], dict[str, Any]]:
@@ -141,6 +167,7 @@ def write_files(run: ReportRun, settings: Settings) -> tuple[list[WrittenFile], 
     with removed_on_failure([*(c.path for c in written), readme, zip_path]):
         text = readme_text(run, attributes, [c.path.name for c in contents])
         write_atomically(readme, [text.encode("utf-8")])
+        check_unique_names(run.name, [c.path for c in contents] + [readme])
         zip_files(zip_path, [c.path for c in contents] + [readme])
     return [*written, WrittenFile(readme, "readme"), WrittenFile(zip_path, "zip")], attributes
 
