@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from zenodo_export.sandbox import RunningSandbox
+from zenodo_export.sandbox.storage import TEMP_MARKER, TEMP_PREFIX
 
 METADATA: dict[str, Any] = {
     "upload_type": "dataset",
@@ -65,3 +67,9 @@ def md5(content: bytes) -> str:
 def all_depositions(sandbox: RunningSandbox) -> list[dict[str, Any]]:
     """Return every deposition of every user from the admin endpoint."""
     return list(sandbox.admin("GET", "depositions"))
+
+
+def uploads_in_progress(sandbox: RunningSandbox) -> list[Path]:
+    """Return the files in the sandbox's own temp dirs (its marker files left out)."""
+    temp_dirs = sandbox.config.data_dir.glob(f"{TEMP_PREFIX}*")
+    return [p for d in temp_dirs for p in d.iterdir() if p.name != TEMP_MARKER]

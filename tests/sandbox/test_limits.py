@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tests.fixtures.sandbox import SandboxFactory
-from tests.sandbox.helpers import client, create, upload
+from tests.sandbox.helpers import client, create, upload, uploads_in_progress
 
 
 def test_one_file_too_many_is_400(sandbox_factory: SandboxFactory) -> None:
@@ -58,7 +58,7 @@ def test_a_chunked_upload_is_cut_off_at_the_limit(sandbox_factory: SandboxFactor
         response = api.put(f"{dep['links']['bucket']}/big", content=body())
         assert response.status_code == 400
         assert api.get(dep["links"]["files"]).json() == []
-        assert list((sandbox.config.data_dir / "tmp").iterdir()) == []
+        assert uploads_in_progress(sandbox) == []
 
 
 def test_default_limits_are_zenodos(sandbox_factory: SandboxFactory) -> None:

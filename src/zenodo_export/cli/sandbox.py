@@ -67,7 +67,20 @@ def sandbox_command(
         bool,
         typer.Option(help="Answer 204 to a bucket file DELETE instead of Zenodo's 500."),
     ] = False,
-    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+    max_json_bytes: Annotated[
+        str | None,
+        typer.Option(metavar="SIZE", help="Size cap of a JSON request body (default 1MiB)."),
+    ] = None,
+    admin_token: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TOKEN",
+            help="Require 'Authorization: Bearer TOKEN' on the /_sandbox/ endpoints but health.",
+        ),
+    ] = None,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (access_token values shown as ***).")
+    ] = True,
 ) -> None:
     """Serve the sandbox; print its URL, tokens and how to point zenodo-export at it."""
     from zenodo_export.sandbox import build_config, serve
@@ -78,6 +91,7 @@ def sandbox_command(
         "faults": fault or [],
         "bucket_delete_500": not bucket_delete_ok,
         "access_log": access_log,
+        "admin_token": admin_token,
     }
     given = {
         "rate_limits": rate_limit,
@@ -87,6 +101,7 @@ def sandbox_command(
         "multipart_max_bytes": multipart_max_bytes,
         "list_lag_seconds": list_lag,
         "body_idle_timeout": body_idle_timeout,
+        "max_json_bytes": max_json_bytes,
     }
     options |= {name: value for name, value in given.items() if value is not None}
     directory = data_dir or load_settings().data_dir / DATA_SUBDIR
@@ -98,8 +113,12 @@ def sandbox_command(
         for spec in sandbox_config.tokens:
             typer.echo(f"Token: {spec.describe()}")
         typer.echo(f"Data dir: {sandbox_config.data_dir}")
-        typer.echo(f"Admin (faults, settings, stats): {base_url}/_sandbox/")
+        guard = " (admin token required)" if sandbox_config.admin_token else ""
+        typer.echo(f"Admin (faults, settings, stats): {base_url}/_sandbox/{guard}")
         token = sandbox_config.tokens[0].token
         typer.echo(f"Point zenodo-export at it: ZENODO_URL={api_url} ZENODO_TOKEN={token}")
 
-    serve(sandbox_config, host, port, announce=announce)
+    def warn(line: str) -> None:
+        typer.echo(line, err=True)
+
+    serve(sandbox_config, host, port, announce=announce, warn=warn)

@@ -1,4 +1,10 @@
-"""Admin endpoints under ``/_sandbox/`` (no token, no rate limit, no faults) and request stats.
+"""Admin endpoints under ``/_sandbox/`` (no API token, no rate limit, no faults) and stats.
+
+Guarded as a good neighbour: a POST must declare ``application/json`` (415 otherwise), so a
+web page cannot change the sandbox with a cross-site form post (``text/plain`` and form
+types are what a browser sends without asking first; DELETE always asks first). With
+``admin_token`` set, every endpoint but ``health`` needs ``Authorization: Bearer <it>``.
+Bodies are capped at ``max_json_bytes``.
 
 * ``GET /_sandbox/health``: ``{"status": "ok"}`` once serving.
 * ``GET|POST|DELETE /_sandbox/faults``, ``DELETE /_sandbox/faults/{id}``: fault rules.
@@ -9,10 +15,13 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import threading
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import fields
+from functools import wraps
 from typing import Any
 
 from starlette.requests import Request
@@ -25,13 +34,18 @@ from zenodo_export.sandbox import serializers
 from zenodo_export.sandbox.config import SandboxConfig
 from zenodo_export.sandbox.errors import ApiError, not_found
 from zenodo_export.sandbox.faults import ADMIN_PREFIX, rule_from_json
-from zenodo_export.sandbox.web import json_response, sandbox_of
+from zenodo_export.sandbox.web import capped_body, json_response, require_json, sandbox_of
 
 RUNTIME_SETTINGS = (
     "list_lag_seconds", "rate_limits", "max_files", "max_record_bytes", "max_file_bytes",
-    "multipart_max_bytes", "body_idle_timeout", "bucket_delete_500",
+    "multipart_max_bytes", "max_json_bytes", "body_idle_timeout", "bucket_delete_500",
 )  # fmt: skip
 """Settings ``POST /_sandbox/settings`` may change while running."""
+
+ADMIN_TOKEN_NEEDED = "This admin endpoint needs the sandbox's admin token (Bearer)."
+"""403 text for an admin call without the right ``--admin-token``."""
+
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 class Stats:
@@ -90,10 +104,32 @@ def settings_json(config: SandboxConfig) -> dict[str, Any]:
 
 
 async def _json(request: Request) -> Any:
+    require_json(request)
     try:
-        return json.loads(await request.body())
-    except ValueError:
+        return json.loads(await capped_body(request))
+    except (ValueError, RecursionError):
         raise ApiError(400, "The body is not JSON.") from None
+
+
+def check_admin_token(request: Request) -> None:
+    """Answer 403 unless the request carries the admin token (when the sandbox has one)."""
+    expected = sandbox_of(request).config.admin_token
+    if expected is None:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), expected):
+        raise ApiError(403, ADMIN_TOKEN_NEEDED)
+
+
+def guarded(handler: Handler) -> Handler:
+    """Wrap an admin handler so that it checks the admin token first."""
+
+    @wraps(handler)
+    async def wrapper(request: Request) -> Response:
+        check_admin_token(request)
+        return await handler(request)
+
+    return wrapper
 
 
 async def health(request: Request) -> Response:
@@ -186,13 +222,13 @@ def routes() -> list[BaseRoute]:
     base = ADMIN_PREFIX.rstrip("/")
     return [
         Route(f"{base}/health", health, methods=["GET"]),
-        Route(f"{base}/faults", list_faults, methods=["GET"]),
-        Route(f"{base}/faults", add_faults, methods=["POST"]),
-        Route(f"{base}/faults", clear_faults, methods=["DELETE"]),
-        Route(f"{base}/faults/{{rule_id:int}}", clear_faults, methods=["DELETE"]),
-        Route(f"{base}/settings", get_settings, methods=["GET"]),
-        Route(f"{base}/settings", change_settings, methods=["POST"]),
-        Route(f"{base}/depositions", all_depositions, methods=["GET"]),
-        Route(f"{base}/stats", get_stats, methods=["GET"]),
-        Route(f"{base}/stats", reset_stats, methods=["DELETE"]),
+        Route(f"{base}/faults", guarded(list_faults), methods=["GET"]),
+        Route(f"{base}/faults", guarded(add_faults), methods=["POST"]),
+        Route(f"{base}/faults", guarded(clear_faults), methods=["DELETE"]),
+        Route(f"{base}/faults/{{rule_id:int}}", guarded(clear_faults), methods=["DELETE"]),
+        Route(f"{base}/settings", guarded(get_settings), methods=["GET"]),
+        Route(f"{base}/settings", guarded(change_settings), methods=["POST"]),
+        Route(f"{base}/depositions", guarded(all_depositions), methods=["GET"]),
+        Route(f"{base}/stats", guarded(get_stats), methods=["GET"]),
+        Route(f"{base}/stats", guarded(reset_stats), methods=["DELETE"]),
     ]

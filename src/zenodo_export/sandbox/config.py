@@ -33,6 +33,12 @@ SIZE_UNITS = {
 """Size suffixes: decimal like Zenodo's limits (``50G``), binary with ``iB`` (``2GiB``)."""
 
 
+SIZE_SETTINGS = (
+    "max_files", "max_record_bytes", "max_file_bytes", "multipart_max_bytes", "max_json_bytes",
+)  # fmt: skip
+"""Settings that are counts or sizes (flag syntax ``10M`` accepted), each at least 1."""
+
+
 @dataclass(frozen=True)
 class TokenSpec:
     """A token the sandbox accepts and the scopes it carries."""
@@ -75,18 +81,24 @@ class SandboxConfig:
     max_record_bytes: int = defaults.MAX_RECORD_BYTES
     max_file_bytes: int = defaults.MAX_FILE_BYTES
     multipart_max_bytes: int = defaults.MULTIPART_MAX_BYTES
+    max_json_bytes: int = defaults.MAX_JSON_BYTES
     list_lag_seconds: float = defaults.LIST_LAG_SECONDS
     body_idle_timeout: float = defaults.BODY_IDLE_TIMEOUT
     bucket_delete_500: bool = True
     faults: tuple[FaultRule, ...] = ()
     access_log: bool = False
+    admin_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.tokens:
             raise ConfigError("sandbox: at least one token is needed")
-        for name in ("max_files", "max_record_bytes", "max_file_bytes", "multipart_max_bytes"):
+        for name in SIZE_SETTINGS:
             if getattr(self, name) < 1:
                 raise ConfigError(f"sandbox {name}: must be at least 1, got {getattr(self, name)}")
+        if self.admin_token is not None and (
+            not self.admin_token or any(c.isspace() for c in self.admin_token)
+        ):
+            raise ConfigError("sandbox admin token: must be non-empty, without spaces")
         for name in ("list_lag_seconds", "body_idle_timeout"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"sandbox {name}: must not be negative")
@@ -132,7 +144,7 @@ def _coerce(options: dict[str, Any]) -> dict[str, Any]:
         )
     if "faults" in options:
         options["faults"] = tuple(_fault(f) for f in options["faults"])
-    for name in ("max_files", "max_record_bytes", "max_file_bytes", "multipart_max_bytes"):
+    for name in SIZE_SETTINGS:
         if name in options and isinstance(options[name], str):
             options[name] = parse_size(options[name])
     return options

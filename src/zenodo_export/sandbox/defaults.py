@@ -35,6 +35,12 @@ LIST_LAG_SECONDS = 0.0
 BODY_IDLE_TIMEOUT = 30.0
 """Seconds an upload may send nothing before it is answered as shorter than its Content-Length."""
 
+MAX_JSON_BYTES = 2**20
+"""Bytes of a JSON request body (metadata, admin calls) before 413; the sandbox's own cap."""
+
+MAX_FAULT_PATTERN_CHARS = 200
+"""Longest path regex a fault rule may have."""
+
 CHUNK_SIZE = 1024 * 1024
 """Bytes per chunk when the sandbox streams a stored file back."""
 

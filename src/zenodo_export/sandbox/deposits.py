@@ -20,7 +20,13 @@ from starlette.routing import BaseRoute, Route
 from zenodo_export.sandbox import defaults, serializers
 from zenodo_export.sandbox.auth import ACTIONS, WRITE
 from zenodo_export.sandbox.buckets import write_chunks
-from zenodo_export.sandbox.errors import ApiError, field_error, not_found, validation_error
+from zenodo_export.sandbox.errors import (
+    TOO_LARGE,
+    ApiError,
+    field_error,
+    not_found,
+    validation_error,
+)
 from zenodo_export.sandbox.service import ListQuery, Sandbox, SizeLimit, StatusFilter
 from zenodo_export.sandbox.storage import Deposition
 from zenodo_export.sandbox.web import (
@@ -32,9 +38,6 @@ from zenodo_export.sandbox.web import (
     sandbox_of,
     urls_of,
 )
-
-TOO_LARGE = "The data value transmitted exceeds the capacity limit."
-"""Zenodo's 413 text for an old-style upload over its size cap."""
 
 SORTS = ("mostrecent", "bestmatch")
 

@@ -28,6 +28,9 @@ URL_NOT_FOUND = (
 )
 """Flask's 404 text for a route that does not exist."""
 
+TOO_LARGE = "The data value transmitted exceeds the capacity limit."
+"""Zenodo's 413 text for a request body over a size cap."""
+
 VALIDATION = "A validation error occurred."
 """Message of every 400 that carries field errors."""
 

@@ -10,11 +10,18 @@ to the next ``times`` matching requests (``None``: forever), then it is used up.
 
 Command-line syntax: ``METHOD PATH_REGEX ACTION [key=value ...]``, e.g.
 ``POST ^/api/deposit/depositions/\\d+/actions/publish$ lost_response times=1``.
+
+Path regexes run on every request, so a rule is checked when it is added (``check_pattern``):
+at most ``MAX_FAULT_PATTERN_CHARS`` characters and no quantifier or alternation inside a
+quantified group (``(a+)+``, ``(a|aa)*``), the shapes of catastrophic backtracking.
+Python's ``re`` has no match timeout; refusing those shapes when a rule is added keeps every
+match cheap on a request path (which the server caps in length anyway).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import re
 import threading
@@ -26,7 +33,57 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zenodo_export.errors import ConfigError
 from zenodo_export.sandbox import wire
+from zenodo_export.sandbox.defaults import MAX_FAULT_PATTERN_CHARS
 from zenodo_export.sandbox.errors import GATEWAY_TITLES, error_body, gateway_html
+
+_PARSER: Any = importlib.import_module("re._parser")  # the stdlib's regex parser (3.11+)
+
+_REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
+
+
+def _children(op: str, av: Any) -> list[Any]:
+    """Return the sub-patterns of one parsed regex node."""
+    if op in _REPEATS:
+        return [av[2]]
+    if op == "SUBPATTERN":
+        return [av[3]]
+    if op == "BRANCH":
+        return list(av[1])
+    if op in ("ASSERT", "ASSERT_NOT"):
+        return [av[1]]
+    if op == "ATOMIC_GROUP":
+        return [av]
+    if op == "GROUPREF_EXISTS":
+        return [branch for branch in av[1:] if branch is not None]
+    return []
+
+
+def _nested_repeat(items: Any, inside_repeat: bool) -> bool:
+    """Say whether a repeat or an alternation sits inside a repeat in parsed ``items``."""
+    for op_code, av in items:
+        op = getattr(op_code, "name", str(op_code))
+        repeats = op in _REPEATS and (av[1] is _PARSER.MAXREPEAT or av[1] > 1)
+        if inside_repeat and (repeats or op == "BRANCH"):
+            return True
+        if any(_nested_repeat(child, inside_repeat or repeats) for child in _children(op, av)):
+            return True
+    return False
+
+
+def check_pattern(pattern: str) -> None:
+    """Raise ``ValueError`` for a path regex that is too long, invalid or may backtrack badly."""
+    if len(pattern) > MAX_FAULT_PATTERN_CHARS:
+        raise ValueError(f"path regex is {len(pattern)} characters, over {MAX_FAULT_PATTERN_CHARS}")
+    try:
+        parsed = _PARSER.parse(pattern)
+    except re.error as exc:
+        raise ValueError(f"bad path regex {pattern!r}: {exc}") from None
+    if _nested_repeat(parsed, inside_repeat=False):
+        raise ValueError(
+            f"path regex {pattern!r} has a quantifier or | inside a quantified group "
+            "(catastrophic backtracking); write it without nesting"
+        )
+
 
 Action = Literal["fail", "latency", "drop", "lost_response"]
 ADMIN_PREFIX = "/_sandbox/"
@@ -55,6 +112,9 @@ class FaultRule:
                 f"unknown action {self.action!r} (known: {', '.join(get_args(Action))})"
             )
         self.method = self.method.upper()
+        if not isinstance(self.path, str):
+            raise ValueError("path must be a string")
+        check_pattern(self.path)
         try:
             self.pattern = re.compile(self.path)
         except re.error as exc:

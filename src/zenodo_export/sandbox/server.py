@@ -6,6 +6,9 @@ for port 0 (any free port).
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import re
 import socket
 import threading
 import time
@@ -20,8 +23,58 @@ from zenodo_export.errors import ConfigError
 from zenodo_export.sandbox.app import create_app
 from zenodo_export.sandbox.config import SandboxConfig
 
+logger = logging.getLogger(__name__)
+
 START_TIMEOUT = 10.0
 """Seconds ``run_in_thread`` waits for uvicorn to accept connections."""
+
+
+ACCESS_LOGGER = "uvicorn.access"
+"""The logger uvicorn writes its access log to."""
+
+_SECRET_QUERY = re.compile(r"(?i)((?:^|[?&;])access_token=)[^&;#\s]*")
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every ``access_token`` query value replaced by ``***``."""
+    return _SECRET_QUERY.sub(r"\1***", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Hide ``access_token`` query values in access log records (the path is an argument)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
+
+
+def _redact_access_log() -> None:
+    access = logging.getLogger(ACCESS_LOGGER)
+    if not any(isinstance(f, RedactingFilter) for f in access.filters):
+        access.addFilter(RedactingFilter())
+
+
+def is_loopback(host: str) -> bool:
+    """Say whether ``host`` is a loopback address (or ``localhost``)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(host: str) -> str | None:
+    """Return a one-line warning when ``host`` is reachable from other machines, else None."""
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: the sandbox listens on {host}, not only on loopback: other machines can "
+        "reach it, its tokens and (without --admin-token) its admin endpoints"
+    )
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -53,6 +106,7 @@ def _server(config: SandboxConfig, *, log_config: dict[str, Any] | None) -> uvic
         log_config=log_config,
         timeout_graceful_shutdown=2,
     )
+    _redact_access_log()  # after the Config, which may configure logging
     return uvicorn.Server(uvicorn_config)
 
 
@@ -62,6 +116,9 @@ class RunningSandbox:
     def __init__(self, config: SandboxConfig, host: str = "127.0.0.1", port: int = 0) -> None:
         self.config = config
         self._socket = bind(host, port)
+        warning = exposure_warning(host)
+        if warning is not None:
+            logger.warning(warning)
         self.base_url = base_url_of(self._socket)
         self._server = _server(config, log_config=None)
         self._thread = threading.Thread(
@@ -111,7 +168,11 @@ class RunningSandbox:
 
     def admin(self, method: str, path: str, json: Any = None) -> Any:
         """Call an admin endpoint (``self.admin("POST", "faults", {...})``) and return its JSON."""
-        response = httpx.request(method, self.admin_url + path.lstrip("/"), json=json, timeout=10)
+        token = self.config.admin_token
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        response = httpx.request(
+            method, self.admin_url + path.lstrip("/"), json=json, headers=headers, timeout=10
+        )
         response.raise_for_status()
         return response.json() if response.content else None
 
@@ -145,9 +206,16 @@ def serve(
     port: int,
     *,
     announce: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve until interrupted; ``announce`` gets the base URL once the socket is bound."""
+    """Serve until interrupted; ``announce`` gets the base URL once the socket is bound.
+
+    ``warn`` gets ``exposure_warning``'s line when the address is not loopback.
+    """
     sock = bind(host, port)
+    warning = exposure_warning(host)
+    if warning is not None:
+        (warn or logger.warning)(warning)
     try:
         if announce is not None:
             announce(base_url_of(sock))

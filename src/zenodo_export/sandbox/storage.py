@@ -4,7 +4,7 @@ Layout of the data dir::
 
     sandbox.db        counters, users, depositions (one JSON document each), files
     blobs/ab/<uuid>   file contents; a new version's files share the previous blobs
-    tmp/              uploads in progress (emptied at start: a half upload is no file)
+    .sandbox-tmp-*/   uploads in progress, one dir per running sandbox (see ``TempDir``)
 
 Everything is written before the answer is sent, so a restart loses nothing and ids keep
 counting up. One lock serialises the connection, which the server thread and the caller's
@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import sqlite3
+import tempfile
 import threading
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -96,16 +97,65 @@ class StoredFile:
     updated: str
 
 
+TEMP_PREFIX = ".sandbox-tmp-"
+"""Name prefix of the sandbox's own temp dirs inside the data dir."""
+
+TEMP_MARKER = ".zenodo-export-sandbox-tmp"
+"""File inside each of those dirs that says the sandbox made it (it holds the owner's pid)."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: alive, someone else's
+        return True
+    return True
+
+
+def _owner_pid(directory: Path) -> int | None:
+    """Return the pid in ``directory``'s marker, or None when it is not a dir the sandbox made."""
+    if directory.is_symlink() or not directory.is_dir():
+        return None
+    marker = directory / TEMP_MARKER
+    if marker.is_symlink() or not marker.is_file():
+        return None
+    try:
+        return int(marker.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def make_temp_dir(data_dir: Path) -> Path:
+    """Create this process's marked temp dir; first remove marked ones of processes now gone.
+
+    Only directories named ``.sandbox-tmp-*`` that carry ``TEMP_MARKER`` with the pid of a
+    process that no longer runs are removed: the sandbox deletes nothing it did not create.
+    """
+    for candidate in data_dir.glob(f"{TEMP_PREFIX}*"):
+        pid = _owner_pid(candidate)
+        if pid is not None and pid != os.getpid() and not _pid_alive(pid):
+            shutil.rmtree(candidate, ignore_errors=True)
+    directory = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=data_dir))
+    (directory / TEMP_MARKER).write_text(f"{os.getpid()}\n")
+    return directory
+
+
+def remove_temp_dir(directory: Path) -> None:
+    """Remove a temp dir made by ``make_temp_dir`` (nothing happens to any other dir)."""
+    if _owner_pid(directory) is not None:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 class Storage:
     """Depositions, files, users and counters of one data dir."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self.blob_dir = data_dir / "blobs"
-        self.tmp_dir = data_dir / "tmp"
         self.blob_dir.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.tmp_dir, ignore_errors=True)
-        self.tmp_dir.mkdir()
+        self.tmp_dir = make_temp_dir(data_dir)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
             data_dir / defaults.DATABASE_FILE, check_same_thread=False, isolation_level=None
@@ -116,9 +166,10 @@ class Storage:
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Close the database connection and remove this process's temp dir."""
         with self._lock:
             self._db.close()
+        remove_temp_dir(self.tmp_dir)
 
     def _transaction(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
         with self._lock:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 
 from zenodo_export.sandbox.auth import WRITE, Caller, authenticate
-from zenodo_export.sandbox.errors import ApiError, field_error, validation_error
+from zenodo_export.sandbox.errors import TOO_LARGE, ApiError, field_error, validation_error
 from zenodo_export.sandbox.serializers import Urls
 from zenodo_export.sandbox.service import Sandbox
 from zenodo_export.sandbox.storage import StoredFile
@@ -40,17 +40,42 @@ def path_int(request: Request, name: str = "id") -> int:
     return int(request.path_params[name])
 
 
-async def json_body(request: Request) -> Any:
-    """Return the JSON body: 415 unless declared as JSON, 400 if it does not parse."""
+def require_json(request: Request) -> None:
+    """Answer 415 unless the body is declared as ``application/json``."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/json":
         raise ApiError(415, UNSUPPORTED_MEDIA)
-    raw = await request.body()
+
+
+async def capped_body(request: Request) -> bytes:
+    """Return the body, or 413 once it is over ``max_json_bytes`` (before reading the rest).
+
+    A ``Content-Length`` over the cap is refused unread; a chunked body is read only up to
+    the cap, so memory stays bounded whatever the client sends.
+    """
+    cap = sandbox_of(request).config.max_json_bytes
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > cap:
+        raise ApiError(413, TOO_LARGE)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            raise ApiError(413, TOO_LARGE)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def json_body(request: Request) -> Any:
+    """Return the JSON body: 415 unless declared as JSON, 413 over the cap, 400 if not JSON."""
+    require_json(request)
+    raw = await capped_body(request)
     if not raw.strip():
         return {}
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ApiError(
             400, "The browser (or proxy) sent a request that this server could not understand."
         ) from None
