@@ -8,6 +8,7 @@ from typing import Literal
 
 from zenodo_export.config_file import ReportEntry, load_config_file
 from zenodo_export.errors import ConfigError, ZenodoExportError
+from zenodo_export.redact import mask_url, scrub
 from zenodo_export.reports import missing_settings
 from zenodo_export.reports.query import ping
 from zenodo_export.settings import Settings
@@ -15,6 +16,9 @@ from zenodo_export.store import Store
 from zenodo_export.zenodo.factory import client_factory
 
 Status = Literal["ok", "warn", "fail"]
+
+ECHO_LIMIT = 300
+"""Most characters of a server's message shown by ``check``."""
 
 
 @dataclass(frozen=True)
@@ -134,8 +138,18 @@ def check_zenodo(settings: Settings) -> CheckResult:
         with client_factory(settings)() as client:
             client.list_depositions(size=1)
     except ZenodoExportError as exc:
-        return CheckResult("zenodo", "fail", str(exc))
+        return CheckResult("zenodo", "fail", scrubbed_echo(str(exc), settings))
     return CheckResult("zenodo", "ok", f"{settings.zenodo_url} accepts the token")
+
+
+def scrubbed_echo(text: str, settings: Settings) -> str:
+    """Return what a server said as one short line without the token or any URL password.
+
+    A server may echo what it was sent (the token, a header) in its error message.
+    """
+    token = settings.zenodo_token.get_secret_value() if settings.zenodo_token else ""
+    line = " ".join(mask_url(scrub(text, [token])).split())
+    return line if len(line) <= ECHO_LIMIT else line[: ECHO_LIMIT - 3] + "..."
 
 
 CHECKS: tuple[Callable[[Settings], list[CheckResult]], ...] = (

@@ -10,13 +10,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from zenodo_export import defaults
 from zenodo_export.errors import ConfigError
 from zenodo_export.validation import first_error
+from zenodo_export.zenodo.client import zenodo_url_problem
 from zenodo_export.zenodo.pacing import Budget, parse_budgets
 
 VersioningMode = Literal["native", "related-identifier", "none"]
@@ -37,6 +45,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "ZENODO_EXPORT_DATABASE_URL")
     )
+    # Before zenodo_url: its validator reads this one.
+    allow_insecure_http: bool = False
     zenodo_url: str = Field(
         default=defaults.ZENODO_URL, validation_alias=AliasChoices("ZENODO_URL")
     )
@@ -76,6 +86,16 @@ class Settings(BaseSettings):
             return parse_budgets(value)
         except ValueError as exc:
             raise PydanticCustomError("rate_limits", str(exc)) from None
+
+    @field_validator("zenodo_url")
+    @classmethod
+    def _safe_zenodo_url(cls, value: str, info: ValidationInfo) -> str:
+        allow = bool(info.data.get("allow_insecure_http", False))
+        problem = zenodo_url_problem(value, allow_insecure_http=allow)
+        if problem is not None:
+            # A custom error: pydantic's own would quote the value, secret and all.
+            raise PydanticCustomError("zenodo_url", problem)
+        return value.strip()
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -2,19 +2,23 @@
 
 ``ZenodoClient`` builds requests; httpx sends them (pass ``transport=`` to swap how). Every
 httpx error and every unsuccessful answer is translated here, and only here, into our
-exception tree (see ``responses.py``). The token travels in the ``Authorization`` header and
-never appears in a message.
+exception tree (see ``responses.py``). The token travels in the ``Authorization`` header, never
+in a URL, never in a message, and only to the ``ZENODO_URL`` origin (scheme, host and port): an
+absolute URL in an answer (a bucket, a next page, a redirect) on another origin gets no token.
+``ZENODO_URL`` itself is checked by ``zenodo_url_problem``: no userinfo, no query, and plain
+``http://`` only for loopback hosts unless the deployer allows it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import SplitResult, quote, urlsplit
 
 import httpx
 
@@ -28,6 +32,67 @@ Progress = Callable[[int], None]
 
 Pace = Callable[[], object]
 """Called before every request is sent; blocks until the request may go (``Pacer``)."""
+
+
+Origin = tuple[str, str, int]
+"""A URL's scheme, host and port (the default port filled in)."""
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+"""The port of each scheme when a URL does not say it."""
+
+
+def is_loopback_host(host: str) -> bool:
+    """Say whether ``host`` is ``localhost`` or a loopback address (no DNS is asked)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def zenodo_url_problem(url: str, *, allow_insecure_http: bool = False) -> str | None:
+    """Return why ``url`` cannot be ``ZENODO_URL`` (never quoting it), or None if it can."""
+    try:
+        parts: SplitResult = urlsplit(url.strip())
+        parts.port  # noqa: B018 - parsing the port is what may fail
+    except ValueError:
+        return "is not a URL"
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        return "must be an http(s) URL with a host"
+    if "@" in parts.netloc:
+        return "must not contain user:password@ (set the token in ZENODO_TOKEN)"
+    if parts.query or url.strip().endswith("?"):
+        return "must not contain a query string (set the token in ZENODO_TOKEN)"
+    if parts.fragment:
+        return "must not contain a #fragment"
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback_host(parts.hostname):
+        return (
+            "uses plain http:// for a host that is not loopback "
+            "(use https://, or set ZENODO_EXPORT_ALLOW_INSECURE_HTTP=true)"
+        )
+    return None
+
+
+def origin_of(url: httpx.URL) -> Origin:
+    """Return the scheme, host and port of ``url``."""
+    port = url.port if url.port is not None else DEFAULT_PORTS.get(url.scheme, 0)
+    return (url.scheme, url.host.lower(), port)
+
+
+class OriginBearer(httpx.Auth):
+    """Send the token as a Bearer header to one origin only; other origins get none."""
+
+    def __init__(self, token: str, origin: Origin) -> None:
+        self._header = f"Bearer {token}"
+        self.origin = origin
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if origin_of(request.url) == self.origin:
+            request.headers["Authorization"] = self._header
+        else:
+            request.headers.pop("Authorization", None)
+        yield request
 
 
 @dataclass(frozen=True)
@@ -51,22 +116,35 @@ class ZenodoClient:
         chunk_size: int = defaults.UPLOAD_CHUNK_SIZE,
         transport: httpx.BaseTransport | None = None,
         pacer: Pace | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"ZENODO_URL must be an http(s) URL, got {base_url!r}")
+        problem = zenodo_url_problem(base_url, allow_insecure_http=allow_insecure_http)
+        if problem is not None:
+            raise ConfigError(f"ZENODO_URL {problem}")
         if not token:
             raise ConfigError("ZENODO_TOKEN is not set (ZENODO_KEY is read too)")
-        self.base_url = base_url.rstrip("/") + "/"
+        self.base_url = base_url.strip().rstrip("/") + "/"
         self.chunk_size = chunk_size
+        self.origin = origin_of(httpx.URL(self.base_url))
+        # A request hook runs for every request sent, redirects included: the auth flow
+        # adds the token for our origin, the hook takes it off any other (httpx itself
+        # keeps it on an http -> https redirect of the same host).
+        hooks: list[Callable[[httpx.Request], object]] = [self._strip_foreign_token]
+        if pacer is not None:
+            hooks.append(lambda _request: pacer())
         self._http = httpx.Client(
             base_url=self.base_url,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            auth=OriginBearer(token, self.origin),
+            headers={"Accept": "application/json"},
             timeout=httpx.Timeout(timeout),
             transport=transport,
             follow_redirects=True,
-            # A request hook runs for every request sent, redirects included.
-            event_hooks={"request": [lambda _request: pacer()]} if pacer else None,
+            event_hooks={"request": hooks},
         )
+
+    def _strip_foreign_token(self, request: httpx.Request) -> None:
+        if origin_of(request.url) != self.origin:
+            request.headers.pop("Authorization", None)
 
     def __enter__(self) -> ZenodoClient:
         return self

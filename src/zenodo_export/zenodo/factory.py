@@ -31,6 +31,7 @@ def client_factory(settings: Settings, *, store: Store | None = None) -> ClientF
             timeout=settings.http_timeout,
             chunk_size=settings.upload_chunk_size,
             pacer=pacer.wait_for_turn if pacer else None,
+            allow_insecure_http=settings.allow_insecure_http,
         )
 
     return build
