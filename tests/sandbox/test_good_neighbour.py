@@ -183,14 +183,20 @@ def test_a_catastrophic_fault_regex_is_refused_at_add_time(sandbox: RunningSandb
 
 
 def test_a_non_loopback_bind_warns(tmp_path: Path) -> None:
-    """`sandbox --host 0.0.0.0` prints a one-line warning on stderr (then it is stopped)."""
+    """`sandbox --host 0.0.0.0` warns in one line on stderr; the admin token comes from env."""
     argv = [*COMMAND, "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path)]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = os.environ | {"ZENODO_EXPORT_SANDBOX_ADMIN_TOKEN": "from-env"}
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     try:
-        assert process.stderr is not None
+        assert process.stderr is not None and process.stdout is not None
         ready, _, _ = select.select([process.stderr], [], [], 20)
         assert ready, "no warning within 20 s"
         line = process.stderr.readline()
+        ready, _, _ = select.select([process.stdout], [], [], 20)
+        assert ready, "no banner within 20 s"
+        banner = [process.stdout.readline() for _ in range(4)]
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -203,6 +209,7 @@ def test_a_non_loopback_bind_warns(tmp_path: Path) -> None:
             stream.close()
     assert line.startswith("warning: the sandbox listens on 0.0.0.0"), line
     assert "--admin-token" in line
+    assert "(admin token required)" in banner[3], banner
 
 
 def test_the_warning_is_for_non_loopback_addresses_only() -> None:
@@ -242,3 +249,13 @@ def test_the_access_log_redacts_access_token(sandbox_factory: SandboxFactory) ->
     assert any("access_token=***&size=2" in line for line in handler.lines), handler.lines
     assert not any(sandbox.token in line for line in handler.lines)
     assert redact("/x?ACCESS_TOKEN=abc") == "/x?ACCESS_TOKEN=***"
+
+
+def test_invalid_utf8_json_is_400(sandbox: RunningSandbox, api: httpx.Client) -> None:
+    """A JSON body that is not UTF-8 is 400, on the API and on the admin endpoints."""
+    body = b'{"metadata": {"title": "\xff\xfe"}}'
+    headers = {"Content-Type": "application/json"}
+    assert api.post("deposit/depositions", content=body, headers=headers).status_code == 400
+    response = httpx.post(f"{sandbox.admin_url}settings", content=body, headers=headers)
+    assert response.status_code == 400
+    assert sandbox.admin("GET", "depositions") == []

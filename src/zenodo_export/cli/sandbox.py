@@ -75,6 +75,8 @@ def sandbox_command(
         str | None,
         typer.Option(
             metavar="TOKEN",
+            envvar="ZENODO_EXPORT_SANDBOX_ADMIN_TOKEN",
+            show_envvar=True,
             help="Require 'Authorization: Bearer TOKEN' on the /_sandbox/ endpoints but health.",
         ),
     ] = None,
