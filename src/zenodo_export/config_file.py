@@ -9,8 +9,9 @@ entry and the key::
 
 A missing file is no reports and no schedules, unless ``ZENODO_EXPORT_CONFIG`` names it. A
 snapshot entry is a ``SnapshotRequest`` (``snapshots/options.py``): the same options, defaults
-and checks as the ``snapshot`` command, except that a scheduled snapshot is uploaded unless
-it says ``upload = false``. Which schedules the file defines: ``schedules/configured.py``.
+and checks as the ``snapshot`` command (``upload`` is false unless the entry says
+``upload = true``: publishing cannot be taken back), and ``headers`` whose values name
+environment variables. Which schedules the file defines: ``schedules/configured.py``.
 """
 
 from __future__ import annotations
@@ -212,11 +213,10 @@ class SchedulesSection(BaseModel):
 class SnapshotEntry(SnapshotRequest):
     """One ``[snapshots.NAME]`` table: a ``SnapshotRequest`` with an optional ``schedule``.
 
-    ``upload`` defaults to true here (a scheduled snapshot is archived; the command's
-    ``--upload`` is a flag); every other option has the command's default.
+    Every option has the command's default, ``upload`` too: a record with a DOI cannot be
+    taken back, so an entry publishes only when it says ``upload = true``.
     """
 
-    upload: bool = True
     schedule: str | None = None
 
     @field_validator("schedule")

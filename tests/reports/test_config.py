@@ -115,15 +115,15 @@ def test_unknown_report_lists_the_known_ones(tmp_path: Path) -> None:
         read_config_file(path).report("yearly")
 
 
-def test_snapshot_entry_has_the_commands_defaults_but_uploads(tmp_path: Path) -> None:
-    """A bare snapshot entry is a SnapshotRequest with its defaults, except ``upload``."""
+def test_snapshot_entry_has_the_commands_defaults(tmp_path: Path) -> None:
+    """A bare snapshot entry is a SnapshotRequest with its defaults, ``upload`` false too."""
     path = write(tmp_path, WORKS)
     entry = read_config_file(path).snapshot("w")
     asked = SnapshotRequest(url=entry.url)
     assert isinstance(entry, SnapshotRequest)
-    assert entry.model_dump(exclude={"upload", "schedule"}) == asked.model_dump(exclude={"upload"})
+    assert entry.model_dump(exclude={"schedule"}) == asked.model_dump()
     assert entry.concurrency == CONCURRENCY == 4
-    assert (entry.upload, asked.upload, entry.schedule) == (True, False, None)
+    assert (entry.upload, asked.upload, entry.schedule) == (False, False, None)
     assert set(SnapshotEntry.model_fields) == set(SnapshotRequest.model_fields) | {"schedule"}
 
 

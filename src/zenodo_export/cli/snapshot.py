@@ -9,6 +9,7 @@ import typer
 from zenodo_export.cli.app import app
 from zenodo_export.cli.context import console, opened_store, print_json, require_token
 from zenodo_export.cli.exports import ExportFailed, follow_export
+from zenodo_export.errors import InvalidExport
 from zenodo_export.exports.follow import follow
 from zenodo_export.exports.views import export_view
 from zenodo_export.kinds import job_runner
@@ -40,6 +41,14 @@ def snapshot_command(
     benchmark: Annotated[
         bool, typer.Option("--benchmark", help="Write a side file with each page's time.")
     ] = request_default("benchmark"),
+    header: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--header",
+            help="NAME=env:VARIABLE: send header NAME with every page, its value read from "
+            "the environment variable (never stored or shown); repeatable.",
+        ),
+    ] = None,
     wait: Annotated[
         bool,
         typer.Option(
@@ -51,7 +60,7 @@ def snapshot_command(
     """Snapshot a paginated JSON API: one JSON document per page, zipped; print its id.
 
     A [snapshots.NAME] entry of the config file takes the same options, with the same
-    defaults and checks (except upload, true there).
+    defaults and checks. A URL carrying a credential is refused: pass it with --header.
     """
     request = parse_request(
         {
@@ -62,6 +71,7 @@ def snapshot_command(
             "concurrency": concurrency,
             "upload": upload,
             "benchmark": benchmark,
+            "headers": parse_headers(header or []),
         }
     )
     settings = load_settings()
@@ -78,6 +88,17 @@ def snapshot_command(
         if upload_id is not None and final.state == "done":
             uploaded = follow_export(store, settings, upload_id, quiet=as_json)
         _print(final, as_json, uploaded)
+
+
+def parse_headers(given: list[str]) -> dict[str, str]:
+    """Return ``--header NAME=env:VARIABLE`` options as a mapping (checked by the request)."""
+    headers: dict[str, str] = {}
+    for entry in given:
+        name, equals, value = entry.partition("=")
+        if not equals:
+            raise InvalidExport("headers", f"--header {name.strip()!r}: use NAME=env:VARIABLE")
+        headers[name.strip()] = value.strip()
+    return headers
 
 
 def _read(store: Store, export_id: int) -> DataExport:

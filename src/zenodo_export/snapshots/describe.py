@@ -8,29 +8,34 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from zenodo_export.snapshots.options import SnapshotOptions
+from zenodo_export.snapshots.secrets import public_url
 
 
 def title_of(options: SnapshotOptions) -> str:
-    """Return Lagotto's title: ``API Snapshot of <url> on <date>``."""
-    return f"API Snapshot of {options.url} on {options.date}"
+    """Return Lagotto's title: ``API Snapshot of <url> on <date>``.
+
+    Every URL here is ``public_url``'s: a URL with a credential is refused when a snapshot is
+    created, but one stored before that rule is still published without it.
+    """
+    return f"API Snapshot of {public_url(options.url)} on {options.date}"
 
 
 def description_of(options: SnapshotOptions, pages: int) -> str:
     """Return the record's description, as Lagotto worded it, with the page count."""
     return (
-        f"This is an API snapshot of {options.url} taken on {options.date}: "
+        f"This is an API snapshot of {public_url(options.url)} taken on {options.date}: "
         f"{pages} page(s) of its JSON responses, one JSON document per line, in page order."
     )
 
 
 def readme_of(options: SnapshotOptions, pages: int) -> str:
     """Return the README that goes into the zip, describing its files."""
-    dump = options.dump_path.name
+    dump, url = options.dump_path.name, public_url(options.url)
     return (
         f"# {title_of(options)}\n\n"
         f"{description_of(options, pages)}\n\n"
         "## Files\n\n"
-        f"- `{dump}`: one line per page of {options.url} (the `page` query parameter or the\n"
+        f"- `{dump}`: one line per page of {url} (the `page` query parameter or the\n"
         "  API's next links were followed), each line the page's complete JSON response\n"
         "  body, re-serialised without line breaks. Read it line by line, e.g.\n"
         f"  `for line in open('{dump}'): page = json.loads(line)`.\n"

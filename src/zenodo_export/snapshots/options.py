@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from zenodo_export.errors import InvalidExport
 from zenodo_export.snapshots.pagination import dump_name, snapshot_name
+from zenodo_export.snapshots.secrets import check_headers, header_values, url_problem
 from zenodo_export.validation import first_error
 
 PAGES_PER_JOB = 10
@@ -40,6 +41,8 @@ class SnapshotRequest(BaseModel):
     concurrency: int = Field(default=CONCURRENCY, ge=1)
     upload: bool = False
     benchmark: bool = False
+    # Secrets (snapshots/secrets.py): header name -> "env:VARIABLE", read at crawl time.
+    headers: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("url")
     @classmethod
@@ -47,7 +50,22 @@ class SnapshotRequest(BaseModel):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{value!r} is not an http(s) URL with a host")
+        problem = url_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
+
+    @field_validator("headers")
+    @classmethod
+    def _env_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_headers(value)
+
+    def header_values(self) -> dict[str, str]:
+        """Return the headers to send with every page, read now from the environment.
+
+        Never store or show what this returns; ``ConfigError`` if a variable is not set.
+        """
+        return header_values(self.headers)
 
     @field_validator("stop_page")
     @classmethod
