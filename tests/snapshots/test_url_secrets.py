@@ -190,3 +190,10 @@ def test_cli_refuses_a_url_with_a_token(run_cli: Run) -> None:
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and "carries a credential" in lines[0]
     assert SECRET not in refused.stderr + refused.stdout
+
+
+def test_a_url_of_another_scheme_is_refused_without_its_password() -> None:
+    """The message refusing a non-http URL does not show its password either."""
+    with pytest.raises(InvalidExport, match="is not an http") as caught:
+        parse_request({"url": f"ftp://reader:{SECRET}@files.example.org/works"})
+    assert SECRET not in str(caught.value)

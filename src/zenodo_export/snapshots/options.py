@@ -19,7 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from zenodo_export.errors import InvalidExport
 from zenodo_export.snapshots.pagination import dump_name, snapshot_name
-from zenodo_export.snapshots.secrets import check_headers, header_values, url_problem
+from zenodo_export.snapshots.secrets import (
+    check_headers,
+    header_values,
+    public_url,
+    url_problem,
+)
 from zenodo_export.validation import first_error
 
 PAGES_PER_JOB = 10
@@ -49,7 +54,7 @@ class SnapshotRequest(BaseModel):
     def _http_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an http(s) URL with a host")
+            raise ValueError(f"{public_url(value)!r} is not an http(s) URL with a host")
         problem = url_problem(value)
         if problem:
             raise ValueError(problem)
