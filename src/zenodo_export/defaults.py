@@ -106,3 +106,24 @@ SANDBOX_TOKEN = "sandbox-token"
 
 REPORT_TIMEOUT_SECONDS = 300.0
 """Seconds a report's query may run (PostgreSQL ``statement_timeout``; SQLite interrupts it)."""
+
+CRAWL_MAX_PAGE_BYTES = 128 * 1024 * 1024
+"""Largest page a crawl takes, counted after decompression (a gzip bomb stops here)."""
+
+CRAWL_PAGE_SECONDS = 300.0
+"""Longest one page may take, from its request to its last byte (not per read)."""
+
+CRAWL_MAX_PAGES = 1_000_000
+"""Most pages one snapshot crawls; reaching it fails the snapshot."""
+
+CRAWL_MAX_SNAPSHOT_BYTES = 50 * 10**9
+"""Most bytes one snapshot's pages may hold: Zenodo's limit of a record (50 GB)."""
+
+CRAWL_SNAPSHOT_SECONDS = 7 * 86400.0
+"""Longest one snapshot's crawl may take, from its first page (a week)."""
+
+CRAWL_MAX_CONCURRENCY = 16
+"""Most pages of one snapshot fetched at the same time, whatever its ``concurrency`` asks."""
+
+CRAWL_MAX_REDIRECTS = 5
+"""Most redirects followed for one page."""

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     application: str | None = Field(default=None, validation_alias=AliasChoices("APPLICATION"))
     log_level: LogLevel = defaults.LOG_LEVEL
     log_format: LogFormat = defaults.LOG_FORMAT
+    crawl_max_page_bytes: int = Field(default=defaults.CRAWL_MAX_PAGE_BYTES, gt=0)
+    crawl_page_seconds: float = Field(default=defaults.CRAWL_PAGE_SECONDS, gt=0)
+    crawl_max_pages: int = Field(default=defaults.CRAWL_MAX_PAGES, ge=1)
+    crawl_max_snapshot_bytes: int = Field(default=defaults.CRAWL_MAX_SNAPSHOT_BYTES, gt=0)
+    crawl_snapshot_seconds: float = Field(default=defaults.CRAWL_SNAPSHOT_SECONDS, gt=0)
+    crawl_max_concurrency: int = Field(default=defaults.CRAWL_MAX_CONCURRENCY, ge=1)
+    crawl_max_redirects: int = Field(default=defaults.CRAWL_MAX_REDIRECTS, ge=0)
 
     @field_validator("rate_limits", mode="before")
     @classmethod

@@ -49,6 +49,19 @@ def snapshot_command(
             "the environment variable (never stored or shown); repeatable.",
         ),
     ] = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Another host (or host:port) whose next links and redirects are followed.",
+        ),
+    ] = None,
+    allow_private: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private", help="Follow links to loopback, link-local and private addresses."
+        ),
+    ] = request_default("allow_private"),
     wait: Annotated[
         bool,
         typer.Option(
@@ -72,6 +85,8 @@ def snapshot_command(
             "upload": upload,
             "benchmark": benchmark,
             "headers": parse_headers(header or []),
+            "allow_hosts": tuple(allow_host or ()),
+            "allow_private": allow_private,
         }
     )
     settings = load_settings()

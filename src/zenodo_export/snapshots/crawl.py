@@ -12,8 +12,9 @@ parts into the dump, zips it with a README, stamps the snapshot finished and, wi
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -29,23 +30,63 @@ from zenodo_export.localfiles import (
     write_atomically,
     zip_files,
 )
+from zenodo_export.settings import Settings
 from zenodo_export.snapshots import archive
 from zenodo_export.snapshots.describe import readme_of, upload_attributes
-from zenodo_export.snapshots.fetch import FetchedPage, fetch_pages, open_client
+from zenodo_export.snapshots.fetch import (
+    CrawlBoundReached,
+    FetchedPage,
+    PageLimits,
+    fetch_pages,
+    open_client,
+)
 from zenodo_export.snapshots.options import SnapshotOptions
 from zenodo_export.snapshots.pagination import (
+    CrawlBounds,
     Cursor,
     advance,
+    bound_reached,
+    is_loop,
     part_name,
     planned_pages,
     request_url,
 )
+from zenodo_export.snapshots.policy import CrawlPolicy
 from zenodo_export.store import ApiSnapshot, ExportState, ZenodoDataExport, transition
 
 log = logging.getLogger(__name__)
 
 KIND = "snapshot"
 """Job kind of an API snapshot; one job per snapshot, re-queued after each chunk."""
+
+
+@dataclass(frozen=True)
+class Crawl:
+    """Where a crawl may go and how far: its policy, a page's limits, the snapshot's bounds."""
+
+    policy: CrawlPolicy
+    page: PageLimits
+    bounds: CrawlBounds
+    concurrency: int
+
+    @classmethod
+    def of(cls, options: SnapshotOptions, settings: Settings) -> Crawl:
+        """Return the crawl a snapshot's options and the deployer's settings allow."""
+        policy = CrawlPolicy.of(
+            options.url, allow_hosts=options.allow_hosts, allow_private=options.allow_private
+        )
+        page = PageLimits(
+            max_bytes=settings.crawl_max_page_bytes,
+            seconds=settings.crawl_page_seconds,
+            max_redirects=settings.crawl_max_redirects,
+        )
+        bounds = CrawlBounds(
+            max_pages=settings.crawl_max_pages,
+            max_bytes=settings.crawl_max_snapshot_bytes,
+            seconds=settings.crawl_snapshot_seconds,
+        )
+        concurrency = min(options.concurrency, settings.crawl_max_concurrency)
+        return cls(policy=policy, page=page, bounds=bounds, concurrency=concurrency)
 
 
 @dataclass(frozen=True)
@@ -90,10 +131,9 @@ def run_snapshot_job(context: JobContext) -> bool:
         return False
     cursor = snapshot.cursor
     if not cursor.crawled:
-        with open_client(
-            timeout=settings.http_timeout, concurrency=snapshot.options.concurrency
-        ) as client:
-            pages, crawled = fetch_chunk(client, snapshot.options, cursor)
+        crawl = Crawl.of(snapshot.options, settings)
+        with open_client(timeout=settings.http_timeout, concurrency=crawl.concurrency) as client:
+            pages, crawled = fetch_chunk(client, snapshot.options, cursor, crawl)
         cursor = save_chunk(context, snapshot, pages, crawled)
         if not cursor.crawled:
             return True
@@ -101,18 +141,46 @@ def run_snapshot_job(context: JobContext) -> bool:
     return False
 
 
+def _check_bounds(cursor: Cursor, crawl: Crawl, wanted: Sequence[tuple[int, str]]) -> None:
+    url = wanted[0][1]
+    reason = bound_reached(cursor, crawl.bounds, now=time.time())
+    if reason is None and cursor.pages_done + len(wanted) > crawl.bounds.max_pages:
+        reason = f"the snapshot reached its limit of {crawl.bounds.max_pages} page(s)"
+    if reason is not None:
+        raise CrawlBoundReached(url, reason)
+    if is_loop(cursor, url):
+        raise CrawlBoundReached(url, "a next link leads back to a page already fetched (a loop)")
+
+
 def fetch_chunk(
-    client: httpx.Client, options: SnapshotOptions, cursor: Cursor
+    client: httpx.Client, options: SnapshotOptions, cursor: Cursor, crawl: Crawl
 ) -> tuple[list[FetchedPage], Cursor]:
-    """Fetch the next ``pages_per_job`` pages in page order; return them and the new cursor."""
+    """Fetch the next ``pages_per_job`` pages in page order; return them and the new cursor.
+
+    Each page is checked first against the snapshot's bounds and, in a next-link style,
+    against the pages fetched before (a loop); each streams to a file under the parts dir.
+    """
     pages: list[FetchedPage] = []
+    if cursor.started_at is None:
+        cursor = replace(cursor, started_at=time.time())
     while len(pages) < options.pages_per_job and not cursor.crawled:
         limit = options.pages_per_job - len(pages)
         numbers = planned_pages(cursor, limit=limit, stop_page=options.stop_page)
         wanted = [(number, request_url(options.url, cursor, number)) for number in numbers]
-        for page in fetch_pages(client, wanted, concurrency=options.concurrency):
+        _check_bounds(cursor, crawl, wanted)
+        fetched = fetch_pages(
+            client,
+            wanted,
+            concurrency=crawl.concurrency,
+            into=options.parts_dir / "pages",
+            policy=crawl.policy,
+            limits=crawl.page,
+        )
+        for page in fetched:
             pages.append(page)
-            cursor = advance(cursor, page.paging, stop_page=options.stop_page)
+            cursor = advance(
+                cursor, page.paging, stop_page=options.stop_page, url=page.url, size=page.size
+            )
             if cursor.crawled:  # the API may have shrunk while we crawled
                 break
     return pages, cursor
@@ -138,7 +206,9 @@ def save_chunk(
     options, before = snapshot.options, snapshot.cursor
     name = part_name(before.next_page)
     context.check()
-    write_atomically(options.parts_dir / name, (page.line for page in pages))
+    concatenate(options.parts_dir / name, [page.path for page in pages])
+    for page in pages:
+        page.path.unlink(missing_ok=True)
     if options.benchmark:
         write_atomically(options.parts_dir / timing_name(name), _timing_lines(pages))
     parts = before.parts if name in before.parts else (*before.parts, name)

@@ -3,46 +3,85 @@
 * a 5xx, a time-out, a reset or a broken answer -> ``Transient`` (the runner retries the chunk);
 * a 429, or a 503 with ``Retry-After`` -> ``RateLimited`` (postponed by ``Retry-After``, read
   and bounded by ``http_delays`` as Zenodo's is; no attempt used);
-* any other 4xx, a body that is not JSON, a URL that cannot be fetched -> ``PageRejected``.
+* any other 4xx, a body that is not JSON, a URL that cannot be fetched -> ``PageRejected``;
+* a URL or redirect the crawl's ``CrawlPolicy`` refuses -> ``PageRefused``; a page over its
+  byte cap or its deadline -> ``PageTooLarge`` / ``PageTooSlow`` (all ``PageRejected``: the
+  snapshot fails for good, nothing is retried).
 
-Every message names the page URL.
+Redirects are followed here, one by one, each checked by the policy before it is requested.
+A page streams to its own file as it arrives (``pagebody``): no page is ever whole in memory.
+Every message names the page URL, without its credentials (``policy.shown``).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin
 
 import httpx
 
 from zenodo_export.errors import RateLimited, Rejected, Transient
 from zenodo_export.http_delays import retry_after_seconds
+from zenodo_export.localfiles import translated
+from zenodo_export.snapshots.pagebody import LINE, Decoder, JsonScanner, paging_members
 from zenodo_export.snapshots.pagination import Paging, paging_of
+from zenodo_export.snapshots.policy import CrawlPolicy, shown
 
 USER_AGENT = "zenodo-export api-snapshot"
 """How the crawler introduces itself to the API."""
+
+ACCEPT_ENCODING = "gzip, deflate"
+"""The encodings the crawler inflates itself, in bounded steps."""
 
 
 class PageRejected(Rejected):
     """A page answered with a 4xx or a body that is not JSON: the snapshot cannot go on."""
 
     def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        super().__init__(f"page {url}: {reason}")
+        self.url = shown(url)
+        super().__init__(f"page {self.url}: {reason}")
+
+
+class PageRefused(PageRejected):
+    """The crawl's policy refuses a URL (another host, a private address, too many redirects)."""
+
+
+class PageTooLarge(PageRejected):
+    """A page is larger than the page cap once decompressed."""
+
+
+class PageTooSlow(PageRejected):
+    """A page took longer than its deadline, counted from the request to its last byte."""
+
+
+class CrawlBoundReached(PageRejected):
+    """A snapshot reached a bound of its own: pages, bytes, its deadline, or a next-link loop."""
+
+
+@dataclass(frozen=True)
+class PageLimits:
+    """The bounds of one page: bytes after decompression, seconds in all, redirects."""
+
+    max_bytes: int
+    seconds: float
+    max_redirects: int
 
 
 @dataclass(frozen=True)
 class FetchedPage:
-    """One page as the dump gets it: its JSON on one line, and what it says comes next."""
+    """One page as the dump gets it: its one-line file, its size, and what comes next."""
 
     number: int
     url: str
-    line: bytes
+    path: Path
+    size: int
     paging: Paging
     seconds: float
 
@@ -56,66 +95,153 @@ def _tls() -> ssl.SSLContext:
 def open_client(*, timeout: float, concurrency: int) -> httpx.Client:
     """Return a client for one chunk, with a connection per concurrent fetch."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "application/json",
+        "Accept-Encoding": ACCEPT_ENCODING,
+    }
     return httpx.Client(
-        timeout=timeout,
-        limits=limits,
-        follow_redirects=True,
-        verify=_tls(),
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        timeout=timeout, limits=limits, follow_redirects=False, verify=_tls(), headers=headers
     )
 
 
-def _get(client: httpx.Client, url: str) -> httpx.Response:
+def _send(client: httpx.Client, url: str, timeout: float) -> httpx.Response:
     try:
-        return client.get(url)
-    except (httpx.UnsupportedProtocol, httpx.TooManyRedirects) as exc:
+        request = client.build_request(
+            "GET", url, timeout=min(timeout, client.timeout.read or timeout)
+        )
+        return client.send(request, stream=True)
+    except httpx.UnsupportedProtocol as exc:
         raise PageRejected(url, str(exc) or type(exc).__name__) from exc
     except httpx.TimeoutException as exc:
-        raise Transient(f"page {url}: timed out ({type(exc).__name__})") from exc
+        raise Transient(f"page {shown(url)}: timed out ({type(exc).__name__})") from exc
     except httpx.HTTPError as exc:
-        raise Transient(f"page {url}: {exc or type(exc).__name__}") from exc
+        raise Transient(f"page {shown(url)}: {exc or type(exc).__name__}") from exc
     except httpx.InvalidURL as exc:
         raise PageRejected(url, f"invalid URL ({exc})") from exc
+
+
+@contextmanager
+def opened(
+    client: httpx.Client, url: str, *, policy: CrawlPolicy, limits: PageLimits
+) -> Iterator[httpx.Response]:
+    """Yield the streamed answer to ``url``, following redirects the policy allows."""
+    current = url
+    for _ in range(limits.max_redirects + 1):
+        reason = policy.refusal(current)
+        if reason is not None:
+            what = "not requested" if current == url else f"redirect to {shown(current)} refused"
+            raise PageRefused(url, f"{what}: {reason}")
+        response = _send(client, current, limits.seconds)
+        location = response.headers.get("Location")
+        if not (response.is_redirect and location):
+            try:
+                yield response
+            finally:
+                response.close()
+            return
+        response.close()
+        current = urljoin(current, location)
+    raise PageRefused(url, f"more than {limits.max_redirects} redirect(s)")
 
 
 def _check_status(response: httpx.Response, url: str) -> None:
     status, wait = response.status_code, retry_after_seconds(response.headers)
     if status == 429 or (status == 503 and "Retry-After" in response.headers):
-        raise RateLimited(f"page {url}: rate limited ({status})", retry_after=wait)
+        raise RateLimited(f"page {shown(url)}: rate limited ({status})", retry_after=wait)
     if status >= 500:
-        message = f"page {url}: server error {status} {response.reason_phrase}"
+        message = f"page {shown(url)}: server error {status} {response.reason_phrase}"
         raise Transient(message, retry_after=wait)
     if status >= 400:
         raise PageRejected(url, f"answered {status} {response.reason_phrase}")
 
 
-def _line_of(response: httpx.Response, url: str) -> tuple[bytes, Paging]:
+def _chunks(response: httpx.Response, url: str) -> Iterator[bytes]:
     try:
-        body = json.loads(response.content)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-        kind = response.headers.get("Content-Type", "no content type")
-        raise PageRejected(url, f"the body is not JSON ({kind})") from exc
+        yield from response.iter_raw()
+    except httpx.TimeoutException as exc:
+        raise Transient(f"page {shown(url)}: timed out ({type(exc).__name__})") from exc
+    except httpx.HTTPError as exc:
+        raise Transient(f"page {shown(url)}: {exc or type(exc).__name__}") from exc
+
+
+def _stream_body(
+    response: httpx.Response, url: str, path: Path, *, limits: PageLimits, deadline: float
+) -> tuple[int, Paging]:
+    """Write the body to ``path`` as one line; return its size and what it says comes next."""
+    try:
+        decoder = Decoder(response.headers.get("Content-Encoding", ""))
+    except ValueError as exc:
+        raise PageRejected(url, str(exc)) from None
+    scanner, size = JsonScanner(), 0
+    with translated(path), path.open("w+b") as out:
+        try:
+            for raw in _chunks(response, url):
+                for piece in decoder.decode(raw):
+                    if time.monotonic() > deadline:
+                        raise PageTooSlow(url, f"took longer than {limits.seconds:g} s in all")
+                    size += len(piece)
+                    if size > limits.max_bytes:
+                        raise PageTooLarge(url, f"larger than {limits.max_bytes} bytes")
+                    scanner.feed(piece)
+                    out.write(piece.translate(LINE))
+            tail = decoder.flush()
+            size += len(tail)
+            if size > limits.max_bytes:
+                raise PageTooLarge(url, f"larger than {limits.max_bytes} bytes")
+            scanner.feed(tail)
+            out.write(tail.translate(LINE))
+            scanner.finish()
+            body = paging_members(scanner, out)
+        except ValueError as exc:
+            kind = response.headers.get("Content-Type", "no content type")
+            raise PageRejected(url, f"{exc} ({kind})") from None
+        out.seek(0, 2)
+        out.write(b"\n")
     link_next = response.links.get("next", {}).get("url")
-    paging = paging_of(body, link_next=link_next, url=str(response.url))
-    line = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-    return line, paging
+    return size, paging_of(body, link_next=link_next, url=str(response.url))
 
 
-def fetch_page(client: httpx.Client, url: str, number: int) -> FetchedPage:
-    """GET one page and return it as one line of JSON; our errors on any failure."""
+def fetch_page(
+    client: httpx.Client,
+    url: str,
+    number: int,
+    *,
+    into: Path,
+    policy: CrawlPolicy,
+    limits: PageLimits,
+) -> FetchedPage:
+    """GET one page into ``into``/page-N.jsonl, one line of JSON; our errors on any failure."""
     started = time.perf_counter()
-    response = _get(client, url)
+    deadline = time.monotonic() + limits.seconds
+    path = into / f"page-{number:08d}.jsonl"
+    try:
+        with opened(client, url, policy=policy, limits=limits) as response:
+            _check_status(response, url)
+            size, paging = _stream_body(response, url, path, limits=limits, deadline=deadline)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     seconds = time.perf_counter() - started
-    _check_status(response, url)
-    line, paging = _line_of(response, url)
-    return FetchedPage(number=number, url=url, line=line, paging=paging, seconds=seconds)
+    return FetchedPage(number=number, url=url, path=path, size=size, paging=paging, seconds=seconds)
 
 
 def fetch_pages(
-    client: httpx.Client, wanted: Sequence[tuple[int, str]], *, concurrency: int
+    client: httpx.Client,
+    wanted: Sequence[tuple[int, str]],
+    *,
+    concurrency: int,
+    into: Path,
+    policy: CrawlPolicy,
+    limits: PageLimits,
 ) -> list[FetchedPage]:
     """Fetch ``(number, url)`` pages, ``concurrency`` at a time; return them in the given order."""
+    into.mkdir(parents=True, exist_ok=True)
+
+    def one(item: tuple[int, str]) -> FetchedPage:
+        return fetch_page(client, item[1], item[0], into=into, policy=policy, limits=limits)
+
     if len(wanted) <= 1 or concurrency <= 1:
-        return [fetch_page(client, url, number) for number, url in wanted]
+        return [one(item) for item in wanted]
     with ThreadPoolExecutor(max_workers=min(concurrency, len(wanted))) as pool:
-        return list(pool.map(lambda item: fetch_page(client, item[1], item[0]), wanted))
+        return list(pool.map(one, wanted))

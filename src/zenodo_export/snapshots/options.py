@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from zenodo_export.errors import InvalidExport
 from zenodo_export.snapshots.pagination import dump_name, snapshot_name
+from zenodo_export.snapshots.policy import parse_allowed
 from zenodo_export.snapshots.secrets import (
     check_headers,
     header_values,
@@ -48,6 +49,9 @@ class SnapshotRequest(BaseModel):
     benchmark: bool = False
     # Secrets (snapshots/secrets.py): header name -> "env:VARIABLE", read at crawl time.
     headers: dict[str, str] = Field(default_factory=dict)
+    # Crawl policy (snapshots/policy.py): more hosts to follow, private addresses allowed.
+    allow_hosts: tuple[str, ...] = ()
+    allow_private: bool = False
 
     @field_validator("url")
     @classmethod
@@ -71,6 +75,13 @@ class SnapshotRequest(BaseModel):
         Never store or show what this returns; ``ConfigError`` if a variable is not set.
         """
         return header_values(self.headers)
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            parse_allowed(entry)  # a ValueError naming the entry
+        return value
 
     @field_validator("stop_page")
     @classmethod

@@ -11,6 +11,7 @@ Three pagination styles are understood, decided by the first page:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
@@ -41,15 +42,49 @@ class Cursor:
     pages_done: int = 0
     parts: tuple[str, ...] = ()
     crawled: bool = False
+    bytes_done: int = 0
+    started_at: float | None = None
+    seen: tuple[str, ...] = ()
 
     def to_data(self) -> dict[str, Any]:
         """Return the cursor as JSON-ready data."""
-        return {**asdict(self), "parts": list(self.parts)}
+        return {**asdict(self), "parts": list(self.parts), "seen": list(self.seen)}
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Cursor:
         """Rebuild a cursor stored with ``to_data``."""
-        return cls(**{**data, "parts": tuple(data.get("parts", ()))})
+        extra = {"parts": tuple(data.get("parts", ())), "seen": tuple(data.get("seen", ()))}
+        return cls(**{**data, **extra})
+
+
+@dataclass(frozen=True)
+class CrawlBounds:
+    """The bounds of one snapshot: pages, bytes, and seconds since its crawl started."""
+
+    max_pages: int
+    max_bytes: int
+    seconds: float
+
+
+def url_digest(url: str) -> str:
+    """Return the short digest a fetched URL is remembered by (to find next-link loops)."""
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def bound_reached(cursor: Cursor, bounds: CrawlBounds, *, now: float) -> str | None:
+    """Return which bound of the snapshot the cursor has reached, or None."""
+    if cursor.pages_done >= bounds.max_pages:
+        return f"the snapshot reached its limit of {bounds.max_pages} page(s)"
+    if cursor.bytes_done > bounds.max_bytes:
+        return f"the snapshot reached its limit of {bounds.max_bytes} byte(s)"
+    if cursor.started_at is not None and now - cursor.started_at > bounds.seconds:
+        return f"the snapshot's crawl took longer than {bounds.seconds:g} s"
+    return None
+
+
+def is_loop(cursor: Cursor, url: str) -> bool:
+    """Return True when ``url`` was fetched before by this crawl (a next link going round)."""
+    return cursor.style == "links" and url_digest(url) in cursor.seen
 
 
 def _count(value: Any) -> int | None:
@@ -83,8 +118,13 @@ def last_page(total_pages: int, stop_page: int | None) -> int:
     return total_pages if stop_page is None else min(total_pages, stop_page)
 
 
-def advance(cursor: Cursor, paging: Paging, *, stop_page: int | None) -> Cursor:
-    """Return the cursor after the page ``cursor.next_page`` was fetched and said ``paging``."""
+def advance(
+    cursor: Cursor, paging: Paging, *, stop_page: int | None, url: str = "", size: int = 0
+) -> Cursor:
+    """Return the cursor after the page ``cursor.next_page`` (``url``, ``size`` bytes) was fetched.
+
+    In a next-link style the digest of each fetched URL is kept, to find loops.
+    """
     number = cursor.next_page
     total = paging.total_pages
     if total is None and cursor.style == "pages":
@@ -104,6 +144,8 @@ def advance(cursor: Cursor, paging: Paging, *, stop_page: int | None) -> Cursor:
         total_pages=total,
         pages_done=cursor.pages_done + 1,
         crawled=not more,
+        bytes_done=cursor.bytes_done + size,
+        seen=(*cursor.seen, url_digest(url)) if style == "links" else (),
     )
 
 
