@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from zenodo_export.config_file import ReportEntry, load_config_file
+from zenodo_export.config_file import ReportEntry, SnapshotEntry, load_config_file
 from zenodo_export.errors import ConfigError, ZenodoExportError
 from zenodo_export.redact import mask_url, scrub
 from zenodo_export.reports import missing_settings
@@ -91,7 +91,21 @@ def check_config_file(settings: Settings) -> list[CheckResult]:
     reports = [
         _check_report(name, config_file.reports[name]) for name in sorted(config_file.reports)
     ]
-    return [CheckResult("config", "ok", summary), *reports]
+    snapshots = [
+        check_snapshot(name, config_file.snapshots[name]) for name in sorted(config_file.snapshots)
+    ]
+    return [CheckResult("config", "ok", summary), *reports, *snapshots]
+
+
+def check_snapshot(name: str, entry: SnapshotEntry) -> CheckResult:
+    """Check a snapshot entry's header variables are set; say whether it publishes."""
+    label = f"snapshot {name}"
+    try:
+        entry.header_values()  # read and dropped: never shown
+    except ConfigError as exc:
+        return CheckResult(label, "fail", str(exc))
+    publishes = "uploads to Zenodo when done" if entry.upload else "not uploaded (upload = false)"
+    return CheckResult(label, "ok", publishes)
 
 
 def _check_report(name: str, report: ReportEntry) -> CheckResult:

@@ -81,6 +81,30 @@ def test_check_fails_naming_missing_lagotto_settings(
     assert status["SERVERNAME"] == ("fail", "not set: needed by snapshot works")
     assert status["config"][0] == "ok" and status["report stats"][0] == "ok"
     assert status["CREATOR"][0] == "ok"
+    assert status["snapshot works"] == ("ok", "not uploaded (upload = false)")
+
+
+def test_check_fails_when_a_snapshot_header_variable_is_not_set(
+    run_cli: Run, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A snapshot header whose variable is unset fails ``check``; a set one is never shown."""
+    body = (
+        "[snapshots.works]\nurl = 'http://example.org/api/works'\nupload = true\n"
+        "headers = { Authorization = 'env:ZX_API_TOKEN', X-Key = 'env:ZX_KEY' }\n"
+    )
+    env = {**config_env(cli_env, tmp_path, body), "ZX_API_TOKEN": "Bearer s3cr3t"}
+    assert run_cli("list", env=env).returncode == 0
+    result = run_cli("check", "--json", env=env)
+    status = {item["name"]: (item["status"], item["detail"]) for item in json.loads(result.stdout)}
+    assert status["snapshot works"] == (
+        "fail",
+        "snapshot header X-Key: environment variable ZX_KEY is not set",
+    )
+    env["ZX_KEY"] = "k3y"
+    result = run_cli("check", "--json", env=env)
+    status = {item["name"]: (item["status"], item["detail"]) for item in json.loads(result.stdout)}
+    assert status["snapshot works"] == ("ok", "uploads to Zenodo when done")
+    assert "s3cr3t" not in result.stdout and "k3y" not in result.stdout
 
 
 def test_check_warns_when_a_reports_database_is_down(
