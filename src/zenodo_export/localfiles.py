@@ -13,6 +13,9 @@ with ``from exc``: a ``Transient`` error, so the job is retried with back-off an
 good (with an alert) after its last attempt. Other ``OSError``s (a missing source file, say)
 are left as they are. ``concatenate`` and ``zip_files`` check with ``ensure_room`` that their
 output fits before they write a byte: a zip may not compress, so it needs its inputs' size.
+
+What we write is private: files are created 0600 and the directories we create (the data dir
+among them) 0700, whatever the umask; directories that already exist are left as they are.
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from zenodo_export.errors import LocalIOError
+
+PRIVATE_FILE_MODE = 0o600
+"""Mode of every file we write: the owner reads and writes it, nobody else."""
+
+PRIVATE_DIRECTORY_MODE = 0o700
+"""Mode of every directory we create: the owner only."""
 
 COPY_BUFFER = 1024 * 1024
 """Bytes copied at a time when files are concatenated."""
@@ -81,9 +90,33 @@ def translated(path: Path) -> Iterator[None]:
 
 
 def make_directory(directory: Path) -> None:
-    """Create ``directory`` and its parents if missing; ``LocalIOError`` if we may not."""
+    """Create ``directory`` and its missing parents, 0700; ``LocalIOError`` if we may not."""
     with translated(directory):
-        directory.mkdir(parents=True, exist_ok=True)
+        make_private_directory(directory)
+
+
+def make_private_directory(directory: Path) -> None:
+    """Create ``directory`` and each missing parent with mode 0700 (``mkdir -p`` would not).
+
+    Directories that exist keep their mode. ``OSError`` as the system raises it.
+    """
+    missing: list[Path] = []
+    while not directory.exists() and directory != directory.parent:
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        with suppress(FileExistsError):  # another process made it first
+            path.mkdir(mode=PRIVATE_DIRECTORY_MODE)
+
+
+def create_private_file(path: Path) -> bool:
+    """Create ``path`` empty with mode 0600 unless it exists; say whether it was created."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return False
+    os.close(descriptor)
+    return True
 
 
 def _existing(directory: Path) -> Path:
@@ -147,7 +180,7 @@ def atomic_writer(path: Path, *, text: bool = False) -> Iterator[IO[Any]]:
     failure the temporary file is removed and ``path`` is left as it was.
     """
     with translated(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_directory(path.parent)
         temporary = temporary_name(path)
         try:
             with _open(temporary, text=text) as stream:
@@ -162,9 +195,15 @@ def atomic_writer(path: Path, *, text: bool = False) -> Iterator[IO[Any]]:
 
 
 def _open(path: Path, *, text: bool) -> IO[Any]:
-    if text:
-        return path.open("x", encoding="utf-8", newline="")
-    return path.open("xb")
+    # Created 0600 from the start (not chmod-ed after), so no reader can open it in between.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    try:
+        if text:
+            return os.fdopen(descriptor, "w", encoding="utf-8", newline="")
+        return os.fdopen(descriptor, "wb")
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 @contextmanager
@@ -213,10 +252,12 @@ def zip_files(path: Path, files: Sequence[Path], *, texts: Mapping[str, str] | N
 __all__ = [
     "atomic_writer",
     "concatenate",
+    "create_private_file",
     "ensure_room",
     "free_bytes",
     "io_error",
     "make_directory",
+    "make_private_directory",
     "removed_on_failure",
     "size_of",
     "translated",

@@ -7,8 +7,10 @@ and pass it down. Lagotto's variable names (``ZENODO_KEY``, ``CREATOR``, ``GITHU
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -23,6 +25,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from zenodo_export import defaults
 from zenodo_export.errors import ConfigError
+from zenodo_export.redact import MASK, mask_url
 from zenodo_export.validation import first_error
 from zenodo_export.zenodo.client import zenodo_url_problem
 from zenodo_export.zenodo.pacing import Budget, parse_budgets
@@ -114,6 +117,15 @@ class Settings(BaseSettings):
     def _format_in_lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # repr() and str() show the database URL without its password (the token is a
+        # SecretStr already); resolved_database_url still gives the real one to the store.
+        for name, value in super().__repr_args__():
+            if name == "database_url" and isinstance(value, str):
+                yield name, hide_password(value)
+            else:
+                yield name, value
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data dir."""
@@ -125,6 +137,14 @@ class Settings(BaseSettings):
     def config_path(self) -> Path:
         """The reports and schedules config file, defaulting to ``config.toml`` in the data dir."""
         return self.config if self.config is not None else self.data_dir / defaults.CONFIG_FILE
+
+
+_PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&#\s]*", re.IGNORECASE)
+
+
+def hide_password(url: str) -> str:
+    """Return a database URL with its password masked, in the userinfo or a query parameter."""
+    return _PASSWORD_PARAMETER.sub(rf"\1{MASK}", mask_url(url))
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -4,7 +4,8 @@ SQLite is made safe for several writer processes: WAL, a 30 s busy timeout, and 
 transaction opened with ``BEGIN IMMEDIATE`` (SQLAlchemy's pysqlite recipe), so a writer waits
 for the lock up front instead of failing with "database is locked" half way through.
 Migrations run inside one such transaction (SQLite) or under an advisory lock (PostgreSQL),
-so several processes may migrate a fresh database at once.
+so several processes may migrate a fresh database at once. A SQLite file we create is 0600
+(SQLite gives its ``-wal`` and ``-shm`` files the database file's mode) in a 0700 directory.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from zenodo_export.errors import ConfigError, Conflict, DatabaseUnavailable
+from zenodo_export.localfiles import create_private_file, make_private_directory, translated
 from zenodo_export.redact import mask_url, scrub
 from zenodo_export.store.migrations import HEAD
 
@@ -85,7 +87,10 @@ def _sqlite_engine(url: URL) -> Engine:
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         path = Path(str(url.database)).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        with translated(path):
+            make_private_directory(path.parent)
+            # Before SQLite opens it, which would create it 0644; an empty file is a database.
+            create_private_file(path)
         url = url.set(database=str(path))
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
     event.listen(engine, "connect", _on_sqlite_connect)
