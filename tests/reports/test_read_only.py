@@ -44,6 +44,34 @@ def test_postgres_nextval_fails_and_the_sequence_does_not_advance(
 @pytest.mark.parametrize(
     "sql",
     [
+        "SELECT set_config('transaction_read_only', 'off', true), nextval('counter')",
+        "SELECT set_config('default_transaction_read_only', 'off', false), nextval('counter')",
+    ],
+)
+def test_postgres_read_only_cannot_be_switched_off(
+    postgres_url: str, tmp_path: Path, sql: str
+) -> None:
+    """A query turning read-only mode off from inside still cannot advance a sequence."""
+    scalar(postgres_url, "CREATE SEQUENCE counter")
+    with pytest.raises(Rejected, match=r"^report stats: query failed: "):
+        query_to_csv("stats", postgres_url, sql, tmp_path / "s.csv")
+    assert scalar(postgres_url, "SELECT is_called FROM counter") is False
+
+
+@pytest.mark.postgres
+def test_postgres_query_cannot_lift_its_own_timeout(postgres_url: str, tmp_path: Path) -> None:
+    """``set_config('statement_timeout', '0')`` inside the query does not stop the timeout."""
+    sql = "SELECT set_config('statement_timeout', '0', true), pg_sleep(30)"
+    started = time.monotonic()
+    with pytest.raises(Rejected, match="statement timeout"):
+        query_to_csv("slow", postgres_url, sql, tmp_path / "s.csv", timeout_seconds=0.5)
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "sql",
+    [
         "CREATE TABLE stolen AS SELECT 1 AS x",
         "SELECT 1; CREATE TABLE stolen (x int)",
         "WITH gone AS (DELETE FROM works RETURNING id) SELECT count(*) FROM gone",
