@@ -3,8 +3,9 @@
 ``HostileServer(host)`` binds a free port on ``host`` (``127.0.0.2`` stands in for "another
 host"); ``route(path, answer)`` sets what a path answers, ``answer(handler)`` writing the
 status, headers and body itself, so it can lie, drip or bomb. ``requests`` lists the paths
-(with queries) asked, ``most_at_once`` the most requests in flight together. The helpers
-return answers: ``json_page``, ``redirect``, ``raw``, ``drip``, ``gzip_bomb``.
+(with queries) asked, ``headers`` their headers (lower-case names), ``most_at_once`` the most
+requests in flight together. The helpers return answers: ``json_page``, ``redirect``, ``raw``,
+``drip``, ``gzip_bomb``.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class HostileServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Answer] = {}
         self.requests: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self.most_at_once = 0
         self._in_flight = 0
         self._lock = threading.Lock()
@@ -96,7 +98,7 @@ class HostileServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                owner._enter(self.path)
+                owner._enter(self.path, {k.lower(): v for k, v in self.headers.items()})
                 try:
                     route = owner.routes.get(self.path.partition("?")[0])
                     if route is None:
@@ -117,9 +119,10 @@ class HostileServer:
         self.netloc = f"{host}:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def _enter(self, path: str) -> None:
+    def _enter(self, path: str, headers: dict[str, str]) -> None:
         with self._lock:
             self.requests.append(path)
+            self.headers.append(headers)
             self._in_flight += 1
             self.most_at_once = max(self.most_at_once, self._in_flight)
 

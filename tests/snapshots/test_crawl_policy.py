@@ -141,6 +141,32 @@ def test_too_many_redirects_fail_the_snapshot(
     assert len(home.requests) == 4
 
 
+def test_credential_headers_go_only_to_the_start_origin(
+    home: HostileServer,
+    other: HostileServer,
+    sqlite_store: Store,
+    crawl_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A snapshot's credential header reaches its own host, not an allowed one nor a redirect."""
+    monkeypatch.setenv("ZX_CRAWL_KEY", "k3y-value")
+    last = other.route("/last", json_page({"data": [3]}))
+    hop = home.route("/hop", redirect(other.route("/middle", json_page({"data": [2]}))))
+    other.routes["/middle"] = json_page({"data": [2], "links": {"next": last}})
+    start = home.route("/api", json_page({"data": [1], "links": {"next": hop}}))
+    snapshot = crawl(
+        sqlite_store,
+        crawl_settings,
+        start,
+        allow_hosts=(other.netloc,),
+        headers={"X-Api-Key": "env:ZX_CRAWL_KEY"},
+    )
+    assert snapshot.state == "done", snapshot.last_error
+    assert [h.get("x-api-key") for h in home.headers] == ["k3y-value", "k3y-value"]
+    assert other.requests == ["/middle", "/last"]
+    assert [h.get("x-api-key") for h in other.headers] == [None, None]
+
+
 def test_credentials_in_a_page_url_are_not_shown(
     home: HostileServer, sqlite_store: Store, crawl_settings: Settings
 ) -> None:

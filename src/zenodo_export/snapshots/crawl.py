@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -68,6 +68,7 @@ class Crawl:
     page: PageLimits
     bounds: CrawlBounds
     concurrency: int
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, options: SnapshotOptions, settings: Settings) -> Crawl:
@@ -86,7 +87,13 @@ class Crawl:
             seconds=settings.crawl_snapshot_seconds,
         )
         concurrency = min(options.concurrency, settings.crawl_max_concurrency)
-        return cls(policy=policy, page=page, bounds=bounds, concurrency=concurrency)
+        return cls(
+            policy=policy,
+            page=page,
+            bounds=bounds,
+            concurrency=concurrency,
+            secrets=options.header_values(),  # read now, from the environment; never stored
+        )
 
 
 @dataclass(frozen=True)
@@ -175,6 +182,7 @@ def fetch_chunk(
             into=options.parts_dir / "pages",
             policy=crawl.policy,
             limits=crawl.page,
+            secrets=crawl.secrets,
         )
         for page in fetched:
             pages.append(page)

@@ -9,6 +9,8 @@
   snapshot fails for good, nothing is retried).
 
 Redirects are followed here, one by one, each checked by the policy before it is requested.
+A snapshot's credential headers (``SnapshotRequest.header_values``) go only to the start
+URL's origin: never to another host the crawl is allowed to follow, nor along a redirect.
 A page streams to its own file as it arrives (``pagebody``): no page is ever whole in memory.
 Every message names the page URL, without its credentials (``policy.shown``).
 """
@@ -18,11 +20,12 @@ from __future__ import annotations
 import functools
 import ssl
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import urljoin
 
 import httpx
@@ -39,6 +42,8 @@ USER_AGENT = "zenodo-export api-snapshot"
 
 ACCEPT_ENCODING = "gzip, deflate"
 """The encodings the crawler inflates itself, in bounded steps."""
+
+EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
 class PageRejected(Rejected):
@@ -105,11 +110,12 @@ def open_client(*, timeout: float, concurrency: int) -> httpx.Client:
     )
 
 
-def _send(client: httpx.Client, url: str, timeout: float) -> httpx.Response:
+def _send(
+    client: httpx.Client, url: str, timeout: float, headers: Mapping[str, str]
+) -> httpx.Response:
     try:
-        request = client.build_request(
-            "GET", url, timeout=min(timeout, client.timeout.read or timeout)
-        )
+        wait = min(timeout, client.timeout.read or timeout)
+        request = client.build_request("GET", url, timeout=wait, headers=dict(headers))
         return client.send(request, stream=True)
     except httpx.UnsupportedProtocol as exc:
         raise PageRejected(url, str(exc) or type(exc).__name__) from exc
@@ -123,16 +129,25 @@ def _send(client: httpx.Client, url: str, timeout: float) -> httpx.Response:
 
 @contextmanager
 def opened(
-    client: httpx.Client, url: str, *, policy: CrawlPolicy, limits: PageLimits
+    client: httpx.Client,
+    url: str,
+    *,
+    policy: CrawlPolicy,
+    limits: PageLimits,
+    secrets: Mapping[str, str] = EMPTY,
 ) -> Iterator[httpx.Response]:
-    """Yield the streamed answer to ``url``, following redirects the policy allows."""
+    """Yield the streamed answer to ``url``, following redirects the policy allows.
+
+    ``secrets`` (credential headers) are sent only to the start URL's origin.
+    """
     current = url
     for _ in range(limits.max_redirects + 1):
         reason = policy.refusal(current)
         if reason is not None:
             what = "not requested" if current == url else f"redirect to {shown(current)} refused"
             raise PageRefused(url, f"{what}: {reason}")
-        response = _send(client, current, limits.seconds)
+        headers = secrets if policy.is_start_origin(current) else EMPTY
+        response = _send(client, current, limits.seconds, headers)
         location = response.headers.get("Location")
         if not (response.is_redirect and location):
             try:
@@ -210,13 +225,14 @@ def fetch_page(
     into: Path,
     policy: CrawlPolicy,
     limits: PageLimits,
+    secrets: Mapping[str, str] = EMPTY,
 ) -> FetchedPage:
     """GET one page into ``into``/page-N.jsonl, one line of JSON; our errors on any failure."""
     started = time.perf_counter()
     deadline = time.monotonic() + limits.seconds
     path = into / f"page-{number:08d}.jsonl"
     try:
-        with opened(client, url, policy=policy, limits=limits) as response:
+        with opened(client, url, policy=policy, limits=limits, secrets=secrets) as response:
             _check_status(response, url)
             size, paging = _stream_body(response, url, path, limits=limits, deadline=deadline)
     except BaseException:
@@ -234,12 +250,15 @@ def fetch_pages(
     into: Path,
     policy: CrawlPolicy,
     limits: PageLimits,
+    secrets: Mapping[str, str] = EMPTY,
 ) -> list[FetchedPage]:
     """Fetch ``(number, url)`` pages, ``concurrency`` at a time; return them in the given order."""
     into.mkdir(parents=True, exist_ok=True)
 
     def one(item: tuple[int, str]) -> FetchedPage:
-        return fetch_page(client, item[1], item[0], into=into, policy=policy, limits=limits)
+        return fetch_page(
+            client, item[1], item[0], into=into, policy=policy, limits=limits, secrets=secrets
+        )
 
     if len(wanted) <= 1 or concurrency <= 1:
         return [one(item) for item in wanted]

@@ -136,6 +136,13 @@ class CrawlPolicy:
                 return f"{host} resolves to a {kind} address; --allow-private allows it"
         return None
 
+    def is_start_origin(self, url: str) -> bool:
+        """Return True when ``url`` is on the start URL's scheme, host and port."""
+        try:
+            return origin_of(url) == (self.scheme, self.host, self.port)
+        except ValueError:
+            return False
+
     def _origin_allowed(self, scheme: str, host: str, port: int) -> bool:
         if (scheme, host, port) == (self.scheme, self.host, self.port):
             return True
