@@ -197,3 +197,19 @@ def test_a_url_of_another_scheme_is_refused_without_its_password() -> None:
     with pytest.raises(InvalidExport, match="is not an http") as caught:
         parse_request({"url": f"ftp://reader:{SECRET}@files.example.org/works"})
     assert SECRET not in str(caught.value)
+
+
+def test_a_snapshot_stored_before_the_rule_runs_and_is_shown_without_it() -> None:
+    """Options stored with a credential URL still load; the title and README hide it."""
+    from zenodo_export.snapshots.describe import readme_of, title_of
+    from zenodo_export.snapshots.options import SnapshotOptions
+
+    url = f"https://api.example.org/works?api_key={SECRET}"
+    options = SnapshotOptions.from_data({"url": url, "date": "2026-11-29", "directory": "/tmp/x"})
+    assert (
+        title_of(options)
+        == "API Snapshot of https://api.example.org/works?api_key=*** on 2026-11-29"
+    )
+    assert SECRET not in readme_of(options, 3)
+    with pytest.raises(InvalidExport, match="carries a credential"):
+        parse_request({"url": url})
