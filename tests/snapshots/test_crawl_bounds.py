@@ -226,3 +226,18 @@ def test_pages_in_several_lines_become_one_line_each(
     snapshot = crawl(sqlite_store, crawl_settings, start)
     assert snapshot.state == "done", snapshot.last_error
     assert dump_pages(snapshot) == [body, body]
+
+
+def test_loop_memory_is_bounded() -> None:
+    """The cursor remembers at most ``LOOP_MEMORY`` fetched next links (its row stays small)."""
+    from zenodo_export.snapshots.pagination import LOOP_MEMORY, Cursor, Paging, advance, is_loop
+
+    cursor = Cursor(next_page=1)
+    for number in range(LOOP_MEMORY + 5):
+        paging = Paging(next_url=f"https://api.example.org/x?after={number + 1}")
+        cursor = advance(
+            cursor, paging, stop_page=None, url=f"https://api.example.org/x?after={number}"
+        )
+    assert len(cursor.seen) == LOOP_MEMORY
+    assert is_loop(cursor, "https://api.example.org/x?after=100")
+    assert not is_loop(cursor, "https://api.example.org/x?after=0")

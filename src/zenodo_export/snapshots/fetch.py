@@ -12,6 +12,8 @@ Redirects are followed here, one by one, each checked by the policy before it is
 A snapshot's credential headers (``SnapshotRequest.header_values``) go only to the start
 URL's origin: never to another host the crawl is allowed to follow, nor along a redirect.
 A page streams to its own file as it arrives (``pagebody``): no page is ever whole in memory.
+A page's deadline is checked as each piece arrives, and no single read waits longer than the
+deadline either, so a page is given up at most one read time-out after its deadline.
 Every message names the page URL, without its credentials (``policy.shown``).
 """
 

@@ -23,6 +23,10 @@ import httpx
 Style = Literal["pages", "links", "single"]
 
 
+LOOP_MEMORY = 10_000
+"""Fetched next-link URLs remembered to find loops (longer rounds end at the page limit)."""
+
+
 @dataclass(frozen=True)
 class Paging:
     """What one page says about the pages after it."""
@@ -145,7 +149,7 @@ def advance(
         pages_done=cursor.pages_done + 1,
         crawled=not more,
         bytes_done=cursor.bytes_done + size,
-        seen=(*cursor.seen, url_digest(url)) if style == "links" else (),
+        seen=(*cursor.seen, url_digest(url))[-LOOP_MEMORY:] if style == "links" else (),
     )
 
 
