@@ -168,9 +168,6 @@ def test_env_header_is_never_stored_or_shown(
     assert Recorder.seen, "the API was never asked"
 
 
-@pytest.mark.xfail(
-    reason="snapshots/fetch.py does not send SnapshotOptions.header_values() yet", strict=False
-)
 def test_env_header_reaches_the_server(
     run_cli: Run, recording_api: str, cli_env: dict[str, str]
 ) -> None:
