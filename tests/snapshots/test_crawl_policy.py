@@ -268,3 +268,27 @@ def test_shown_hides_credentials() -> None:
     """``shown`` drops userinfo and masks credential-like query values only."""
     url = "https://me:pw@api.example.org/x?access_token=t&page=2&signature=s"
     assert shown(url) == "https://api.example.org/x?access_token=***&page=2&signature=***"
+
+
+def test_connections_go_only_to_checked_addresses(home: HostileServer) -> None:
+    """A name that resolves to loopback when connecting (DNS rebinding) gets no connection."""
+    import httpcore
+
+    from zenodo_export.snapshots.fetch import PinnedBackend
+
+    port = int(home.netloc.rpartition(":")[2])
+    answers = {"api.example.org": ["93.184.216.34"], "rebind.example.org": ["127.0.0.1"]}
+    resolver = fake(answers)
+    policy = CrawlPolicy.of(
+        "http://api.example.org/",
+        allow_hosts=("rebind.example.org",),
+        resolver=resolver,  # type: ignore[arg-type]
+    )
+    backend = PinnedBackend(policy, resolver=resolver)  # type: ignore[arg-type]
+    with pytest.raises(httpcore.ConnectError, match="no address this crawl may reach"):
+        backend.connect_tcp("rebind.example.org", port, timeout=2)
+    trusting = PinnedBackend(
+        CrawlPolicy.of("http://api.example.org/", allow_private=True, resolver=resolver),  # type: ignore[arg-type]
+        resolver=resolver,  # type: ignore[arg-type]
+    )
+    trusting.connect_tcp("rebind.example.org", port, timeout=2).close()

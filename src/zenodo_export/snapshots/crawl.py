@@ -139,7 +139,9 @@ def run_snapshot_job(context: JobContext) -> bool:
     cursor = snapshot.cursor
     if not cursor.crawled:
         crawl = Crawl.of(snapshot.options, settings)
-        with open_client(timeout=settings.http_timeout, concurrency=crawl.concurrency) as client:
+        with open_client(
+            timeout=settings.http_timeout, concurrency=crawl.concurrency, policy=crawl.policy
+        ) as client:
             pages, crawled = fetch_chunk(client, snapshot.options, cursor, crawl)
         cursor = save_chunk(context, snapshot, pages, crawled)
         if not cursor.crawled:

@@ -22,14 +22,16 @@ from __future__ import annotations
 import functools
 import ssl
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 from urllib.parse import urljoin
 
+import httpcore
 import httpx
 
 from zenodo_export.errors import RateLimited, Rejected, Transient
@@ -37,7 +39,7 @@ from zenodo_export.http_delays import retry_after_seconds
 from zenodo_export.localfiles import translated
 from zenodo_export.snapshots.pagebody import LINE, Decoder, JsonScanner, paging_members
 from zenodo_export.snapshots.pagination import Paging, paging_of
-from zenodo_export.snapshots.policy import CrawlPolicy, shown
+from zenodo_export.snapshots.policy import CrawlPolicy, Resolver, resolve, shown
 
 USER_AGENT = "zenodo-export api-snapshot"
 """How the crawler introduces itself to the API."""
@@ -99,8 +101,50 @@ def _tls() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def open_client(*, timeout: float, concurrency: int) -> httpx.Client:
-    """Return a client for one chunk, with a connection per concurrent fetch."""
+class PinnedBackend(httpcore.SyncBackend):
+    """Connect only to the addresses the crawl's policy allows, from one resolution."""
+
+    def __init__(self, policy: CrawlPolicy, *, resolver: Resolver = resolve) -> None:
+        self.policy = policy
+        self.resolver = resolver
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        """Connect to the first allowed address of ``host`` that answers."""
+        failure: Exception = httpcore.ConnectError(f"{host} has no address this crawl may reach")
+        for address in self.policy.allowed_addresses(host, port, resolver=self.resolver):
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                failure = exc
+        raise failure
+
+
+def _transport(policy: CrawlPolicy, concurrency: int) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport(verify=_tls())
+    # httpx takes no network backend; its pool is replaced by one with the pinned backend
+    # (no proxy: a proxy would resolve names itself, past the policy).
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=_tls(),
+        max_connections=concurrency,
+        max_keepalive_connections=concurrency,
+        keepalive_expiry=5.0,
+        network_backend=PinnedBackend(policy),
+    )
+    return transport
+
+
+def open_client(*, timeout: float, concurrency: int, policy: CrawlPolicy) -> httpx.Client:
+    """Return a client for one chunk, with a connection per concurrent fetch.
+
+    It connects only to addresses ``policy`` allows, resolved once per connection.
+    """
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     headers = {
         "User-Agent": USER_AGENT,
@@ -108,7 +152,11 @@ def open_client(*, timeout: float, concurrency: int) -> httpx.Client:
         "Accept-Encoding": ACCEPT_ENCODING,
     }
     return httpx.Client(
-        timeout=timeout, limits=limits, follow_redirects=False, verify=_tls(), headers=headers
+        timeout=timeout,
+        limits=limits,
+        follow_redirects=False,
+        headers=headers,
+        transport=_transport(policy, concurrency),
     )
 
 

@@ -6,9 +6,9 @@ the hosts its ``allow_hosts`` names (``host`` or ``host:port``; never from ``htt
 (loopback, link-local such as a cloud metadata address, private, reserved) is refused unless
 the start URL is of that same kind or the crawl allows private addresses (``allow_private``).
 
-The resolver is a parameter, so the decisions are tested without DNS. The address is checked,
-then the HTTP client resolves it again: a DNS server that changes its answer in between is
-not stopped here (the deployer's egress rules are the place for that).
+The resolver is a parameter, so the decisions are tested without DNS. The crawler's client
+connects only to addresses ``allowed_addresses`` returns, from its own resolution, so a DNS
+server that changes its answer between the check and the connection gains nothing.
 """
 
 from __future__ import annotations
@@ -135,6 +135,17 @@ class CrawlPolicy:
             if not self.allow_private and kind not in self.start_kinds:
                 return f"{host} resolves to a {kind} address; --allow-private allows it"
         return None
+
+    def allowed_addresses(self, host: str, port: int, *, resolver: Resolver = resolve) -> list[str]:
+        """Return the addresses of ``host`` this crawl may connect to, in the resolver's order."""
+        return [
+            address
+            for address in resolver(host, port)
+            if self._kind_allowed(kind_of(ipaddress.ip_address(address)))
+        ]
+
+    def _kind_allowed(self, kind: str | None) -> bool:
+        return kind is None or self.allow_private or kind in self.start_kinds
 
     def is_start_origin(self, url: str) -> bool:
         """Return True when ``url`` is on the start URL's scheme, host and port."""
