@@ -12,6 +12,7 @@ parts into the dump, zips it with a README, stamps the snapshot finished and, wi
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -25,8 +26,11 @@ from zenodo_export.exports.kinds import DataExportJob, export_failed, export_ret
 from zenodo_export.jobs.context import JobContext
 from zenodo_export.jobs.registry import JobKind, Registry
 from zenodo_export.localfiles import (
+    atomic_writer,
     concatenate,
+    make_private_directory,
     removed_on_failure,
+    translated,
     write_atomically,
     zip_files,
 )
@@ -170,29 +174,37 @@ def fetch_chunk(
     against the pages fetched before (a loop); each streams to a file under the parts dir.
     """
     pages: list[FetchedPage] = []
+    first = cursor.next_page  # the chunk's part is named after it
+    with translated(options.parts_dir / part_name(first)):
+        make_private_directory(options.parts_dir / PAGES_DIR)  # the part's folder, named if refused
     if cursor.started_at is None:
         cursor = replace(cursor, started_at=time.time())
-    while len(pages) < options.pages_per_job and not cursor.crawled:
-        limit = options.pages_per_job - len(pages)
-        numbers = planned_pages(cursor, limit=limit, stop_page=options.stop_page)
-        wanted = [(number, request_url(options.url, cursor, number)) for number in numbers]
-        _check_bounds(cursor, crawl, wanted)
-        fetched = fetch_pages(
-            client,
-            wanted,
-            concurrency=crawl.concurrency,
-            into=options.parts_dir / "pages",
-            policy=crawl.policy,
-            limits=crawl.page,
-            secrets=crawl.secrets,
-        )
-        for page in fetched:
-            pages.append(page)
-            cursor = advance(
-                cursor, page.paging, stop_page=options.stop_page, url=page.url, size=page.size
-            )
-            if cursor.crawled:  # the API may have shrunk while we crawled
-                break
+    try:
+        while len(pages) < options.pages_per_job and not cursor.crawled:
+            limit = options.pages_per_job - len(pages)
+            numbers = planned_pages(cursor, limit=limit, stop_page=options.stop_page)
+            wanted = [(number, request_url(options.url, cursor, number)) for number in numbers]
+            _check_bounds(cursor, crawl, wanted)
+            with translated(options.parts_dir / part_name(first)):
+                fetched = fetch_pages(
+                    client,
+                    wanted,
+                    concurrency=crawl.concurrency,
+                    into=options.parts_dir / PAGES_DIR,
+                    policy=crawl.policy,
+                    limits=crawl.page,
+                    secrets=crawl.secrets,
+                )
+            for page in fetched:
+                pages.append(page)
+                cursor = advance(
+                    cursor, page.paging, stop_page=options.stop_page, url=page.url, size=page.size
+                )
+                if cursor.crawled:  # the API may have shrunk while we crawled
+                    break
+    except BaseException:
+        shutil.rmtree(options.parts_dir / PAGES_DIR, ignore_errors=True)  # no stray pages
+        raise
     return pages, cursor
 
 
@@ -203,6 +215,23 @@ def timing_name(part: str) -> str:
 
 def _timing_lines(pages: Sequence[FetchedPage]) -> list[bytes]:
     return [f"{page.url} took {page.seconds:.3f} seconds\n".encode() for page in pages]
+
+
+PAGES_DIR = "pages"
+"""Folder of the parts dir where a chunk's pages stream before they are gathered."""
+
+
+def gather(part: Path, pages: Sequence[Path]) -> None:
+    """Move the pages' files into ``part``, atomically, each removed once copied.
+
+    The disk holds at most one page twice (the pages are already on it: no room check).
+    """
+    with atomic_writer(part) as out:
+        for page in pages:
+            with page.open("rb") as stream:
+                shutil.copyfileobj(stream, out, 1024 * 1024)
+            page.unlink()
+    shutil.rmtree(part.parent / PAGES_DIR, ignore_errors=True)  # and pages past a shrunk end
 
 
 def save_chunk(
@@ -216,9 +245,7 @@ def save_chunk(
     options, before = snapshot.options, snapshot.cursor
     name = part_name(before.next_page)
     context.check()
-    concatenate(options.parts_dir / name, [page.path for page in pages])
-    for page in pages:
-        page.path.unlink(missing_ok=True)
+    gather(options.parts_dir / name, [page.path for page in pages])
     if options.benchmark:
         write_atomically(options.parts_dir / timing_name(name), _timing_lines(pages))
     parts = before.parts if name in before.parts else (*before.parts, name)

@@ -20,6 +20,7 @@ Every message names the page URL, without its credentials (``policy.shown``).
 from __future__ import annotations
 
 import functools
+import os
 import ssl
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -28,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urljoin
 
 import httpcore
@@ -36,7 +37,7 @@ import httpx
 
 from zenodo_export.errors import RateLimited, Rejected, Transient
 from zenodo_export.http_delays import retry_after_seconds
-from zenodo_export.localfiles import translated
+from zenodo_export.localfiles import PRIVATE_FILE_MODE
 from zenodo_export.snapshots.pagebody import LINE, Decoder, JsonScanner, paging_members
 from zenodo_export.snapshots.pagination import Paging, paging_of
 from zenodo_export.snapshots.policy import CrawlPolicy, Resolver, resolve, shown
@@ -230,6 +231,12 @@ def _chunks(response: httpx.Response, url: str) -> Iterator[bytes]:
         raise Transient(f"page {shown(url)}: {exc or type(exc).__name__}") from exc
 
 
+def _private(path: Path) -> IO[bytes]:
+    # 0600 from the start, like every file of ours (localfiles.PRIVATE_FILE_MODE).
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    return os.fdopen(descriptor, "w+b")
+
+
 def _stream_body(
     response: httpx.Response, url: str, path: Path, *, limits: PageLimits, deadline: float
 ) -> tuple[int, Paging]:
@@ -239,7 +246,7 @@ def _stream_body(
     except ValueError as exc:
         raise PageRejected(url, str(exc)) from None
     scanner, size = JsonScanner(), 0
-    with translated(path), path.open("w+b") as out:
+    with _private(path) as out:  # an OSError goes up: the crawl names the part it was for
         try:
             for raw in _chunks(response, url):
                 for piece in decoder.decode(raw):
@@ -303,7 +310,6 @@ def fetch_pages(
     secrets: Mapping[str, str] = EMPTY,
 ) -> list[FetchedPage]:
     """Fetch ``(number, url)`` pages, ``concurrency`` at a time; return them in the given order."""
-    into.mkdir(parents=True, exist_ok=True)
 
     def one(item: tuple[int, str]) -> FetchedPage:
         return fetch_page(
