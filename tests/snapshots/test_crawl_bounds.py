@@ -205,16 +205,25 @@ def test_a_body_shorter_than_its_content_length_is_retried_then_fails(
     assert len(home.requests) == settings.max_attempts
 
 
-def test_json_nested_100000_deep_is_taken_without_recursion(
+def test_json_nested_100000_deep_is_refused_without_recursion(
     home: HostileServer, sqlite_store: Store, crawl_settings: Settings
 ) -> None:
-    """A document nested 100,000 deep is checked as it streams (no recursion) and stored."""
+    """A document nested 100,000 deep is refused as it streams (no recursion), naming the page."""
     depth = 100_000
     start = home.route("/api", raw(b"[" * depth + b"]" * depth))
+    message = failure(sqlite_store, crawl(sqlite_store, crawl_settings, start))
+    assert f"page {page_url(start, 1)}: the JSON document is nested deeper than 512" in message
+
+
+def test_json_nested_512_deep_is_taken(
+    home: HostileServer, sqlite_store: Store, crawl_settings: Settings
+) -> None:
+    """Nesting up to the limit is an ordinary page, stored as it came."""
+    start = home.route("/api", raw(b"[" * 512 + b"]" * 512))
     snapshot = crawl(sqlite_store, crawl_settings, start)
     assert snapshot.state == "done", snapshot.last_error
     with open(snapshot.data["files"]["dump"], "rb") as stream:
-        assert stream.read() == b"[" * depth + b"]" * depth + b"\n"
+        assert stream.read() == b"[" * 512 + b"]" * 512 + b"\n"
 
 
 def test_pages_in_several_lines_become_one_line_each(

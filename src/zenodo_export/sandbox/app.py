@@ -1,7 +1,8 @@
 """``create_app``: the sandbox as a Starlette ASGI app, with its one error handler.
 
-Requests pass, outermost first: stats (counts every answer) -> faults (may fail, stall, drop
-or swallow the answer) -> rate limits (``/api/`` only) -> routes. Every error, ours or
+Requests pass, outermost first: stats (counts every answer) -> neighbours (no requests from
+web pages to a loopback sandbox) -> faults (may fail, stall, drop or swallow the answer) ->
+rate limits (``/api/`` only) -> routes. Every error, ours or
 Starlette's, goes through ``handle_error``: Zenodo's JSON body for the API and the admin
 endpoints, a small HTML page for the public pages.
 """
@@ -25,6 +26,7 @@ from zenodo_export.sandbox.admin import Stats, StatsMiddleware
 from zenodo_export.sandbox.config import SandboxConfig
 from zenodo_export.sandbox.errors import URL_NOT_FOUND, ApiError, error_body
 from zenodo_export.sandbox.faults import FaultMiddleware
+from zenodo_export.sandbox.neighbours import NeighboursMiddleware
 from zenodo_export.sandbox.ratelimit import RateLimitMiddleware
 from zenodo_export.sandbox.service import Sandbox
 
@@ -51,6 +53,7 @@ def create_app(config: SandboxConfig) -> Starlette:
         routes=[*deposits.routes(), *buckets.routes(), *records.routes(), *admin.routes()],
         middleware=[
             Middleware(StatsMiddleware, stats=stats),
+            Middleware(NeighboursMiddleware),
             Middleware(FaultMiddleware, book=sandbox.faults),
             Middleware(RateLimitMiddleware, limiter=sandbox.limiter),
         ],

@@ -6,7 +6,6 @@ for port 0 (any free port).
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 import socket
@@ -22,6 +21,7 @@ import uvicorn
 from zenodo_export.errors import ConfigError
 from zenodo_export.sandbox.app import create_app
 from zenodo_export.sandbox.config import SandboxConfig
+from zenodo_export.sandbox.neighbours import is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -55,16 +55,6 @@ def _redact_access_log() -> None:
     access = logging.getLogger(ACCESS_LOGGER)
     if not any(isinstance(f, RedactingFilter) for f in access.filters):
         access.addFilter(RedactingFilter())
-
-
-def is_loopback(host: str) -> bool:
-    """Say whether ``host`` is a loopback address (or ``localhost``)."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def exposure_warning(host: str) -> str | None:

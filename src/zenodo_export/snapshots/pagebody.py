@@ -3,8 +3,8 @@
 Nothing here holds a whole page: ``Decoder`` inflates gzip or deflate at most ``STEP`` bytes
 at a time (a gzip bomb is cut off at the page cap, not inflated first), and ``JsonScanner``
 checks the structure of the document as it passes (brackets, strings, UTF-8, nothing after
-the end) and notes where the root object's members are, so that ``paging_from`` reads back
-only the ``meta`` and ``links`` members from the written file.
+the end, at most ``MAX_DEPTH`` levels deep) and notes where the root object's members are, so
+that ``paging_from`` reads back only the ``meta`` and ``links`` members from the written file.
 
 The check is structural: literals between brackets are checked for their characters only, so
 ``[1 2]`` passes; what matters here is that HTML, a truncated body or a second document does
@@ -26,13 +26,18 @@ STEP = 64 * 1024
 MEMBER_BYTES = 1024 * 1024
 """Largest ``meta`` or ``links`` member read back to find the next page."""
 
+MAX_DEPTH = 512
+"""Deepest nesting of a page: deeper documents are refused, as most JSON readers refuse them
+(Python's ``json`` fails near 1,000 levels, Ruby's at 100, serde_json at 128), and a dump
+that its readers cannot open is not worth publishing."""
+
 MAX_MEMBERS = 10_000
 """Members of the root object remembered (the paging ones come early or late, not in between)."""
 
 LINE = bytes.maketrans(b"\r\n", b"  ")
 """Raw line breaks are whitespace in JSON (strings cannot hold them): blanks keep one line."""
 
-_SPECIAL = re.compile(rb'["\\{}\[\]:,\r\n]')
+_SPECIAL = re.compile(rb'["\\{}\[\]:,\x00-\x1f]')
 _BAD_LITERAL = re.compile(rb"[^ \t\r\n0-9+\-.eEtrufalsn]")
 _BAD_OUTSIDE = re.compile(rb"[^ \t\r\n]")
 
@@ -116,13 +121,15 @@ class JsonScanner:
                 self.skip_until = at + 2
             elif char in b"\r\n":
                 raise ValueError("a JSON string holds a raw line break")
+            elif char < 0x20:
+                raise ValueError(f"a JSON string holds a raw control character ({char:#04x})")
             elif char == ord('"'):
                 self.in_string = False
                 if len(self.stack) == 1 and self._value_start is None:
                     self._key = (self._key_start, at + 1)
                 return index + 1
             return start
-        if char in b"\r\n":
+        if char < 0x20:  # blanks between tokens stay in the gap; others fail its check
             return start
         self._gap(data[start:index])
         self._structure(char, at)
@@ -147,6 +154,8 @@ class JsonScanner:
         elif char in b"{[":
             self.started = True
             self.stack.append(char)
+            if len(self.stack) > MAX_DEPTH:
+                raise ValueError(f"the JSON document is nested deeper than {MAX_DEPTH} levels")
         elif char in b"}]":
             if self.stack.pop() != (ord("{") if char == ord("}") else ord("[")):
                 raise ValueError("the body is not JSON (brackets do not match)")

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import httpx
 
@@ -107,14 +107,15 @@ def paging_of(body: Any, *, link_next: str | None, url: str) -> Paging:
     """Read a page's paging information: Lagotto's ``meta``, ``links.next``, or a Link header.
 
     ``meta.total_pages`` wins when present (page numbers allow concurrent fetches); relative
-    next links are resolved against the page's ``url``.
+    next links are resolved against the page's ``url``; a ``#fragment`` is dropped (it is not
+    sent, so two links differing only by one are the same page, for loops too).
     """
     meta = body.get("meta") if isinstance(body, dict) else None
     total = _count(meta.get("total_pages")) if isinstance(meta, dict) else None
     if total is not None:
         return Paging(total_pages=total)
     found = _body_next(body) or link_next
-    return Paging(next_url=urljoin(url, found) if found else None)
+    return Paging(next_url=urldefrag(urljoin(url, found)).url if found else None)
 
 
 def last_page(total_pages: int, stop_page: int | None) -> int:
@@ -176,14 +177,24 @@ def request_url(url: str, cursor: Cursor, page: int) -> str:
     return page_url(url, page)
 
 
+NAME_LENGTH = 100
+"""Longest endpoint name; longer ones keep their start and end in a digest of the whole."""
+
+
 def endpoint_name(url: str) -> str:
     """Return the snapshot's name from the URL path, as Lagotto did (``/api/works`` -> api_works).
 
-    A URL without a path is named after its host.
+    A URL without a path is named after its host. A name over ``NAME_LENGTH`` characters keeps
+    its first ones and a digest of the whole, so that file names stay within what file systems
+    take (255 bytes) and two long paths never share a name.
     """
     parts = urlsplit(url)
     raw = parts.path.strip("/") or parts.hostname or "api"
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("_") or "api"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("_") or "api"
+    if len(name) <= NAME_LENGTH:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+    return f"{name[: NAME_LENGTH - 13]}_{digest}"
 
 
 def snapshot_name(url: str) -> str:

@@ -24,11 +24,18 @@ Resolver = Callable[[str, int], Sequence[str]]
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_URL_LENGTH = 2048
+"""Longest URL a snapshot starts from or a crawl requests (what browsers and servers commonly
+take, and what the database column holds); a longer next link is hostile."""
+
+SHOWN_LENGTH = 300
+"""Longest URL a message shows; a longer one is cut, saying how long it was."""
 SECRET_PARAMETER = re.compile(r"token|key|secret|pass|auth|sig|session|credential", re.I)
 
 
 def shown(url: str) -> str:
-    """Return ``url`` fit for a message: no userinfo, credential-like query values as ``***``."""
+    """Return ``url`` fit for a message: no userinfo, credential-like query values as ``***``,
+    cut after ``SHOWN_LENGTH`` characters."""
     try:
         parts = urlsplit(url)
         netloc = parts.netloc.rpartition("@")[2]
@@ -36,9 +43,12 @@ def shown(url: str) -> str:
             (name, "***" if SECRET_PARAMETER.search(name) else value)
             for name, value in parse_qsl(parts.query, keep_blank_values=True)
         ]
-        return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*/:")))
+        text = urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*/:")))
     except ValueError:
         return "(a URL that does not parse)"
+    if len(text) <= SHOWN_LENGTH:
+        return text
+    return f"{text[: SHOWN_LENGTH - 40]}... ({len(text)} characters)"
 
 
 def origin_of(url: str) -> tuple[str, str, int]:
@@ -119,6 +129,8 @@ class CrawlPolicy:
 
     def refusal(self, url: str, *, resolver: Resolver = resolve) -> str | None:
         """Return why ``url`` may not be requested, or None when it may."""
+        if len(url) > MAX_URL_LENGTH:
+            return f"a URL longer than {MAX_URL_LENGTH} characters"
         try:
             scheme, host, port = origin_of(url)
         except ValueError as exc:
