@@ -23,6 +23,8 @@ from zenodo_export.localfiles import (
 from zenodo_export.settings import load_settings
 from zenodo_export.store import Store
 
+pytestmark = pytest.mark.hostile
+
 
 def mode(path: Path) -> int:
     """Return the permission bits of ``path``."""

@@ -17,7 +17,9 @@ environment variables. Which schedules the file defines: ``schedules/configured.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import stat
 import string
 import tomllib
 from collections.abc import Mapping
@@ -289,15 +291,41 @@ def file_roots(data: Mapping[str, Any], base: Path) -> tuple[Path, ...]:
     return (base, *(base / Path(str(root)).expanduser() for root in listed))
 
 
-def read_config_file(path: Path) -> ConfigFile:
-    """Read and validate one config file."""
+MAX_CONFIG_BYTES = 1024 * 1024
+"""Largest config file read (a config is a few kilobytes; a bigger one is a wrong path)."""
+
+
+def config_text(path: Path) -> str:
+    """Return the text of a config file: a regular file of at most ``MAX_CONFIG_BYTES``, UTF-8.
+
+    It is opened without blocking, so that a named pipe or a device given by mistake is
+    refused at once rather than read forever.
+    """
     try:
-        with path.open("rb") as file:
-            data = tomllib.load(file)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise ConfigError(f"{path}: not a regular file")
+            data = file.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes; is it the config file?")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def read_config_file(path: Path) -> ConfigFile:
+    """Read and validate one config file."""
+    text = config_text(path)
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deep") from None
     return parse_config_file(data, path)
 
 

@@ -15,6 +15,8 @@ from zenodo_export.errors import ConfigError, Rejected
 from zenodo_export.reports import ReportRun, run_report
 from zenodo_export.store import Store, get_export
 
+pytestmark = pytest.mark.hostile
+
 NOVEMBER = dt.date(2026, 11, 10)
 
 

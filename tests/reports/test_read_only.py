@@ -14,6 +14,8 @@ from zenodo_export.config_file import read_config_file
 from zenodo_export.errors import ConfigError, Rejected
 from zenodo_export.reports.query import query_to_csv
 
+pytestmark = pytest.mark.hostile
+
 
 def scalar(url: str, sql: str) -> object:
     """Return the one value ``sql`` gives on ``url`` (through a writable connection of ours)."""

@@ -25,6 +25,8 @@ from zenodo_export.sandbox import RunningSandbox, build_config
 from zenodo_export.sandbox.server import ACCESS_LOGGER, exposure_warning, redact
 from zenodo_export.sandbox.storage import TEMP_MARKER, TEMP_PREFIX
 
+pytestmark = pytest.mark.hostile
+
 COMMAND = [sys.executable, "-m", "zenodo_export", "sandbox"]
 MIB = 2**20
 

@@ -23,6 +23,8 @@ from zenodo_export.snapshots import SnapshotRequest, create_snapshot
 from zenodo_export.snapshots.pagination import page_url
 from zenodo_export.store import DataExport, Store
 
+pytestmark = pytest.mark.hostile
+
 
 @pytest.fixture
 def home() -> Iterator[HostileServer]:

@@ -16,6 +16,8 @@ from zenodo_export.snapshots import SnapshotRequest, create_snapshot, parse_requ
 from zenodo_export.snapshots.policy import CrawlPolicy, shown
 from zenodo_export.store import DataExport, Store
 
+pytestmark = pytest.mark.hostile
+
 
 @pytest.fixture
 def home() -> Iterator[HostileServer]:

@@ -19,6 +19,8 @@ from zenodo_export.errors import ConfigError, InvalidExport
 from zenodo_export.snapshots.options import SnapshotRequest, parse_request
 from zenodo_export.snapshots.secrets import HEADER_EXAMPLE, header_values, public_url
 
+pytestmark = pytest.mark.hostile
+
 SECRET = "s3cr3t-Value_42"
 """A credential that must never be stored or shown."""
 

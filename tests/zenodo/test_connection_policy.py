@@ -24,6 +24,8 @@ from zenodo_export.errors import ConfigError
 from zenodo_export.settings import load_settings
 from zenodo_export.zenodo.client import ZenodoClient
 
+pytestmark = pytest.mark.hostile
+
 TOKEN = "s3cr3t-T0KEN-value"
 """The token the tests send; it must reach Zenodo's origin and nothing else."""
 

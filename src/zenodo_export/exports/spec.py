@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -50,10 +51,25 @@ class RelatedIdentifier(BaseModel):
     resource_type: str | None = None
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+"""Control characters: never in a published name, title, creator, keyword or file name (a
+terminal escape or a line break there misleads whoever reads the record or a listing)."""
+
+TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters a description may not hold (it may hold tabs and line breaks)."""
+
+
 def _non_blank(value: str, what: str) -> str:
     if not value.strip():
         raise ValueError(f"{what} must not be blank")
     return value.strip()
+
+
+def _no_control(value: str, pattern: re.Pattern[str] = CONTROL) -> str:
+    found = pattern.search(value)
+    if found is not None:
+        raise ValueError(f"holds a control character ({ord(found.group()):#04x}) in {value!r}")
+    return value
 
 
 class ExportSpec(BaseModel):
@@ -82,10 +98,20 @@ class ExportSpec(BaseModel):
     def _strip(cls, value: str) -> str:
         return _non_blank(value, "value")
 
-    @field_validator("creators", "keywords")
+    @field_validator("name", "title", "code_repository_url", "license", "version")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        return value if value is None else _no_control(value)
+
+    @field_validator("description")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _no_control(value, TEXT_CONTROL)
+
+    @field_validator("creators", "keywords", "communities")
     @classmethod
     def _no_blank_items(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_non_blank(item, "every item") for item in value)
+        return tuple(_no_control(_non_blank(item, "every item")) for item in value)
 
     @field_validator("files", mode="before")
     @classmethod
@@ -100,6 +126,8 @@ class ExportSpec(BaseModel):
         seen: dict[str, str] = {}
         for path in value:
             name = Path(path).name
+            if CONTROL.search(name):
+                raise ValueError(f"the file name {name!r} holds a control character; rename it")
             if name in seen:
                 raise ValueError(f"two files are both named {name!r}: {seen[name]} and {path}")
             seen[name] = path
