@@ -127,3 +127,7 @@ CRAWL_MAX_CONCURRENCY = 16
 
 CRAWL_MAX_REDIRECTS = 5
 """Most redirects followed for one page."""
+
+STORAGE_RETENTION_DAYS = 30.0
+"""Days a finished export's staged files stay in the files store before the janitor removes
+them (an export failed for good keeps them as long, so that a retry can still run)."""

@@ -6,6 +6,7 @@ Branches say what a caller can do about the error, not where it came from::
     ├── ConfigError               a setting or config file is wrong: fix the setting
     ├── Rejected                  the input is wrong: fix it, retrying will not help
     │   ├── InvalidExport         our own validation of an export (names the field)
+    │   ├── StagedFileMissing     a staged file is gone from the files store (names both)
     │   ├── ZenodoRejected        Zenodo refused the request (4xx, with its field messages)
     │   └── AuthRejected          Zenodo refused the token (401/403), with a scope hint
     ├── NotFound                  no such export, job, alert, deposition or file
@@ -18,7 +19,8 @@ Branches say what a caller can do about the error, not where it came from::
         ├── Deferred              another export must finish first: postpone, no attempt used
         ├── ChecksumMismatch      a file arrived damaged: upload it again
         ├── DatabaseUnavailable   the database refused or dropped us (or is locked): wait
-        └── LocalIOError          the disk is full or a local path is not writable here
+        ├── LocalIOError          the disk is full or a local path is not writable here
+        └── StorageUnavailable    the files store refused or failed a read or write: wait
 
 Foreign exceptions (httpx, SQLAlchemy) are translated at exactly one boundary each and chained
 with ``raise ... from exc``. Messages carry domain facts (export id, deposition id, file, field)
@@ -135,6 +137,14 @@ class LocalIOError(Transient):
     """Writing a local file failed (disk full, permission denied); names the path."""
 
 
+class StorageUnavailable(Transient):
+    """The files store refused or failed a read or write (full, permission, network)."""
+
+
+class StagedFileMissing(Rejected):
+    """A file staged for an export is not in the files store any more."""
+
+
 __all__ = [
     "AuthRejected",
     "ChecksumMismatch",
@@ -149,6 +159,8 @@ __all__ = [
     "NotFound",
     "RateLimited",
     "Rejected",
+    "StagedFileMissing",
+    "StorageUnavailable",
     "Transient",
     "WorkerLost",
     "ZenodoExportError",

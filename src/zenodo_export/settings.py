@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default=defaults.DATA_DIR)
+    # The files store (filestore/location.py): a path or an fsspec URL; default <data dir>/store.
+    storage: str | None = None
+    storage_retention_days: float = Field(default=defaults.STORAGE_RETENTION_DAYS, ge=0)
     config: Path | None = None
     schedule_tick_seconds: float = Field(default=defaults.SCHEDULE_TICK_SECONDS, ge=0)
     database_url: str | None = Field(

@@ -2,7 +2,8 @@
 
 The data dir is a small tmpfs; the store is elsewhere (it can be reached). Real burst workers
 run the snapshot's jobs: ``LocalIOError`` is retried, then fails the snapshot with an alert.
-Once the disk has room again, ``retry`` resumes from the stored cursor and parts.
+Once the disk has room again, ``retry`` resumes from the stored cursor and parts (kept in the
+files store, under the data dir by default).
 """
 
 from __future__ import annotations
@@ -14,11 +15,18 @@ from tests.localio.conftest import SmallDisk, temporary_files
 from tests.snapshots.api_server import ApiServer
 from tests.snapshots.conftest import alert_messages, dump_pages, finished, snapshot_settings
 from zenodo_export.exports.service import retry_export
+from zenodo_export.filestore import files_store
 from zenodo_export.settings import Settings
 from zenodo_export.snapshots import SnapshotRequest, create_snapshot
 from zenodo_export.snapshots.options import SnapshotOptions
 from zenodo_export.snapshots.pagination import part_name
 from zenodo_export.store import DataExport, Store
+
+
+def stored_parts(settings: Settings, snapshot_id: int) -> list[str]:
+    """Return the names of the snapshot's parts in the files store (where every worker reads)."""
+    listed = files_store(settings).listing(f"snapshots/{snapshot_id}")
+    return sorted(Path(key).name for key in listed)
 
 
 def resumed(store: Store, disk: SmallDisk, settings: Settings, snapshot_id: int) -> DataExport:
@@ -49,7 +57,7 @@ def test_a_chunk_that_does_not_fit_keeps_the_chunks_before(
     assert temporary_files(disk.path) == []
     cursor = snapshot.data["cursor"]
     assert (cursor["pages_done"], cursor["parts"]) == (6, [part_name(1)])
-    assert [path.name for path in options.parts_dir.iterdir()] == [part_name(1)]
+    assert stored_parts(settings, snapshot_id) == [part_name(1)]
 
     snapshot = resumed(store, disk, settings, snapshot_id)
     assert snapshot.state == "done", snapshot.last_error
@@ -79,7 +87,7 @@ def test_a_zip_that_does_not_fit_is_not_started(
     assert temporary_files(disk.path) == []
     cursor = snapshot.data["cursor"]
     assert cursor["crawled"] and cursor["parts"] == [part_name(1), part_name(5)]
-    assert sorted(path.name for path in options.parts_dir.iterdir()) == cursor["parts"]
+    assert stored_parts(settings, snapshot_id) == cursor["parts"]
 
     snapshot = resumed(store, disk, settings, snapshot_id)
     assert snapshot.state == "done", snapshot.last_error

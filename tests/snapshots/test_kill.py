@@ -72,7 +72,10 @@ def test_killed_mid_chunk_and_between_chunks(
             settings,
             SnapshotRequest(url=api.url(style), pages_per_job=3, concurrency=concurrency),
         )
-        parts = Path(read_export(store, snapshot_id).data["directory"]) / "parts"
+        # Parts move into the files store (under the data dir by default) once written.
+        parts = (
+            Path(worker_env["ZENODO_EXPORT_DATA_DIR"]) / "store" / "snapshots" / str(snapshot_id)
+        )
 
         first = start_worker(worker_env)
         wait_for(lambda: api.state.hits[(style, 5)] >= 1)  # chunk 2 (pages 4-6) in flight

@@ -16,6 +16,7 @@ from zenodo_export.cli.app import app
 from zenodo_export.cli.context import console, opened_store
 from zenodo_export.cli.exports import ExportFailed, follow_export
 from zenodo_export.exports.service import create_and_queue
+from zenodo_export.filestore import files_store
 from zenodo_export.settings import load_settings
 
 
@@ -81,6 +82,7 @@ def demo_command(
         with opened_store(local) as store:
             export_id = create_and_queue(
                 store,
+                staging=files_store(local),
                 name="demo_monthly_report",
                 files=[str(path) for path in files],
                 publication_date=today.isoformat(),

@@ -17,6 +17,7 @@ from zenodo_export.exports.follow import follow
 from zenodo_export.exports.progress import LogProgress, Progress
 from zenodo_export.exports.service import create_and_queue, retry_export
 from zenodo_export.exports.views import export_view
+from zenodo_export.filestore import files_store
 from zenodo_export.kinds import job_runner
 from zenodo_export.settings import Settings, load_settings
 from zenodo_export.store import DataExport, Store, get_export, list_exports
@@ -67,9 +68,21 @@ def export_command(
             "worker is up) and print its URL and DOI.",
         ),
     ] = False,
+    in_place: Annotated[
+        bool,
+        typer.Option(
+            "--in-place",
+            help="Leave the files where they are (no copy in the files store); only a worker "
+            "on this machine will upload them.",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Create an export and queue its upload; print its id."""
+    """Create an export and queue its upload; print its id.
+
+    The files are first copied into the files store (ZENODO_EXPORT_STORAGE), so that any
+    worker can upload them as they are now.
+    """
     settings = load_settings()
     attributes = {
         "name": name,
@@ -86,7 +99,8 @@ def export_command(
         "versioning": versioning,
     }
     with opened_store(settings) as store:
-        export_id = create_and_queue(store, **attributes)
+        staging = None if in_place else files_store(settings)
+        export_id = create_and_queue(store, staging=staging, **attributes)
         if not wait:
             print_created(store, export_id, as_json)
             return

@@ -1,5 +1,8 @@
 """Make a draft hold exactly the export's files, recording each confirmed upload at once.
 
+A staged file streams from the files store into the upload (no local copy); a file read in
+place streams from this machine's disk.
+
 Files carried into a new-version draft are deleted when this export lacks them, overwritten
 when they differ, and kept when their md5 matches. Each upload's size, md5 and mtime are
 stored as soon as Zenodo confirms them, so a resumed attempt never sends a file twice. The
@@ -15,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from zenodo_export.clock import utcnow
+from zenodo_export.errors import ConfigError, StagedFileMissing
 from zenodo_export.exports.drafts import Drafts
 from zenodo_export.exports.plan import LocalFile, needs_hash, plan_files
 from zenodo_export.exports.progress import Progress
 from zenodo_export.exports.spec import ExportSpec, check_files
+from zenodo_export.filestore import FilesStore, StagedFile
 from zenodo_export.jobs.lease import Lease
 from zenodo_export.store import get_export
 from zenodo_export.zenodo.models import Deposition
@@ -33,8 +38,14 @@ def md5_of(path: str, chunk_size: int = 1024 * 1024) -> str:
     return digest.hexdigest()
 
 
-def local_files(spec: ExportSpec) -> list[LocalFile]:
-    """Check the export's files (``InvalidExport`` naming a bad one) and describe them."""
+def local_files(spec: ExportSpec, files: FilesStore | None = None) -> list[LocalFile]:
+    """Check the export's files and describe them.
+
+    Staged files must be in the files store (``StagedFileMissing`` naming the file and the
+    store); files read in place are checked on this disk (``InvalidExport`` naming a bad one).
+    """
+    if spec.staged:
+        return [_staged(item, files) for item in spec.staged]
     check_files(spec)
     found = []
     for path in spec.files:
@@ -43,10 +54,28 @@ def local_files(spec: ExportSpec) -> list[LocalFile]:
     return found
 
 
+def _staged(item: StagedFile, files: FilesStore | None) -> LocalFile:
+    if files is None:
+        raise ConfigError(f"{item.name} is staged in a files store, and none was given")
+    if not files.exists(item.key):
+        raise StagedFileMissing(
+            f"{item.name} (from {item.source}) is missing from the files store {files.shown}"
+        )
+    return LocalFile(item.name, item.source, item.size, 0, key=item.key, md5=item.md5)
+
+
 class FileSync:
     """Syncs one export's files into its draft."""
 
-    def __init__(self, lease: Lease, drafts: Drafts, export_id: int, progress: Progress) -> None:
+    def __init__(
+        self,
+        lease: Lease,
+        drafts: Drafts,
+        export_id: int,
+        progress: Progress,
+        files: FilesStore | None = None,
+    ) -> None:
+        self.files = files
         self.lease = lease
         self.drafts = drafts
         self.client = drafts.client
@@ -82,8 +111,19 @@ class FileSync:
             self.lease.check()  # raising here aborts the upload in flight
 
         self.lease.check()
+        opener = None
+        if item.key is not None and self.files is not None:
+            files, key = self.files, item.key
+            opener = lambda: files.open(key, name=item.name)  # noqa: E731
         try:
-            done = self.client.upload(bucket_url, item.path, name=item.name, progress=progress)
+            done = self.client.upload(
+                bucket_url,
+                item.path,
+                name=item.name,
+                progress=progress,
+                opener=opener,
+                size=item.size,
+            )
         finally:
             self.progress.file_done(self.export_id, item.name)
         self._record(item, done.md5)

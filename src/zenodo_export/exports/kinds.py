@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 from zenodo_export.clock import utcnow
 from zenodo_export.exports.janitor import run_janitor
 from zenodo_export.exports.run import ExportRun
+from zenodo_export.filestore import files_store
 from zenodo_export.jobs import queue
 from zenodo_export.jobs.context import JobContext
 from zenodo_export.jobs.queue import ClaimedJob
 from zenodo_export.jobs.registry import JobKind, Registry
 from zenodo_export.settings import Settings
-from zenodo_export.store import Job, Store, get_export, mark_failed, note_error
+from zenodo_export.store import DataExport, Job, Store, get_export, mark_failed, note_error
 from zenodo_export.zenodo.client import ZenodoClient
 from zenodo_export.zenodo.factory import client_factory
 
@@ -30,6 +31,7 @@ __all__ = [
     "DataExportJob",
     "export_failed",
     "export_retried",
+    "queue_of",
     "register",
     "schedule_janitor",
 ]
@@ -50,9 +52,20 @@ class DataExportJob:
 
     @classmethod
     def perform_later(cls, session: Session, *, id: int) -> Job:
-        """Queue the export's job in the caller's transaction; ``NotFound`` without the export."""
-        get_export(session, id)
-        return queue.enqueue(session, cls.KIND, export_id=id)
+        """Queue the export's job in the caller's transaction; ``NotFound`` without the export.
+
+        An export whose files are read in place goes to its host's queue: only a worker of
+        the machine that has the files takes it.
+        """
+        return queue.enqueue(
+            session, cls.KIND, export_id=id, queue=queue_of(get_export(session, id))
+        )
+
+
+def queue_of(export: DataExport) -> str:
+    """Return the queue of an export's job: its host's when its files are read in place."""
+    host = (export.data or {}).get("host")
+    return queue.host_queue(str(host)) if host else queue.DEFAULT_QUEUE
 
 
 def zenodo_client(context: JobContext) -> ZenodoClient:
@@ -73,6 +86,7 @@ def perform_export(context: JobContext) -> None:
         versioning=settings.versioning,
         settle_seconds=settings.settle_seconds,
         defer_seconds=settings.defer_seconds,
+        files=context.resources.get("files", lambda: files_store(settings)),
     ).run()
 
 

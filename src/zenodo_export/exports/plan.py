@@ -11,12 +11,15 @@ from zenodo_export.zenodo.models import RemoteFile
 
 @dataclass(frozen=True)
 class LocalFile:
-    """A file of the export as it is on disk now."""
+    """A file of the export: on this machine's disk now, or staged in the files store
+    (``key``), whose md5 was computed when it was staged."""
 
     name: str
     path: str
     size: int
     mtime_ns: int
+    key: str | None = None
+    md5: str | None = None
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,9 @@ class FilePlan:
 
 
 def known_md5(local: LocalFile, recorded: Mapping[str, Any]) -> str | None:
-    """Return the md5 recorded at upload if the file has not changed on disk since."""
+    """Return the md5 recorded at staging, or at upload if the file has not changed since."""
+    if local.md5:
+        return local.md5
     entry = recorded.get(local.name)
     if not entry or entry.get("size") != local.size or entry.get("mtime_ns") != local.mtime_ns:
         return None

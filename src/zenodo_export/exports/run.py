@@ -35,6 +35,7 @@ from zenodo_export.exports.files import FileSync, local_files
 from zenodo_export.exports.metadata import build_metadata
 from zenodo_export.exports.progress import LogProgress, Progress
 from zenodo_export.exports.spec import ExportSpec
+from zenodo_export.filestore import FilesStore
 from zenodo_export.jobs.lease import Lease
 from zenodo_export.store import (
     DataExport,
@@ -117,7 +118,9 @@ class ExportRun:
         versioning: str = "native",
         settle_seconds: float = defaults.SETTLE_SECONDS,
         defer_seconds: float = defaults.DEFER_SECONDS,
+        files: FilesStore | None = None,
     ) -> None:
+        self.files = files
         self.store = store
         self.client = client
         self.export_id = export_id
@@ -133,11 +136,11 @@ class ExportRun:
         if snap.finished:
             self.progress.step(self.export_id, "already finished, nothing to do")
             return
-        local = local_files(snap.spec)
+        local = local_files(snap.spec, self.files)
         self.progress.step(self.export_id, f"{len(local)} file(s) checked")
         deposition, created = self._ensure_draft(snap)
         if not deposition.is_published:
-            FileSync(self.lease, self.drafts, self.export_id, self.progress).sync(
+            FileSync(self.lease, self.drafts, self.export_id, self.progress, self.files).sync(
                 deposition, local, snap.uploads
             )
             if not created:  # an adopted, resumed or new-version draft holds other metadata

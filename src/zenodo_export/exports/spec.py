@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,10 +20,12 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from zenodo_export import defaults
 from zenodo_export.errors import InvalidExport
+from zenodo_export.filestore.staged import StagedFile
 from zenodo_export.validation import first_error
 
 VersioningMode = Literal["native", "related-identifier", "none"]
@@ -92,6 +94,10 @@ class ExportSpec(BaseModel):
     communities: tuple[str, ...] = ()
     related_identifiers: tuple[RelatedIdentifier, ...] = ()
     versioning: VersioningMode | None = None
+    # Where the files are: staged in the files store (one entry per file, in order), or in
+    # place on ``host``, the machine that created the export (only its workers take the job).
+    staged: tuple[StagedFile, ...] = ()
+    host: str | None = None
 
     @field_validator("name", "title", "description", "code_repository_url", "license")
     @classmethod
@@ -140,10 +146,21 @@ class ExportSpec(BaseModel):
             raise ValueError(f"must be an http(s) URL, got {value!r}")
         return value
 
+    @model_validator(mode="after")
+    def _staged_match_files(self) -> ExportSpec:
+        if self.staged and [s.source for s in self.staged] != list(self.files):
+            raise ValueError("staged files do not match the export's files")
+        return self
+
     @property
     def file_names(self) -> tuple[str, ...]:
         """The names the files get on Zenodo (the last path segment)."""
         return tuple(Path(path).name for path in self.files)
+
+    @property
+    def in_place(self) -> bool:
+        """Say whether the files are read where they are (not staged in the files store)."""
+        return not self.staged
 
     def to_data(self) -> dict[str, Any]:
         """Return the JSON-ready attributes stored in the export's ``data`` column."""
@@ -163,8 +180,16 @@ def check_files(spec: ExportSpec, *, max_bytes: int = defaults.MAX_RECORD_BYTES)
     """Check every file is a readable non-empty regular file within Zenodo's size limits.
 
     Returns the sizes in the order of ``spec.files``. Raises ``InvalidExport`` naming the file.
+    Staged files were checked when they were staged: their recorded sizes are returned.
     """
-    sizes = [_checked_size(path, max_bytes) for path in spec.files]
+    if spec.staged:
+        return [staged.size for staged in spec.staged]
+    return check_paths(spec.files, max_bytes=max_bytes)
+
+
+def check_paths(paths: Sequence[str], *, max_bytes: int = defaults.MAX_RECORD_BYTES) -> list[int]:
+    """Check files as ``check_files`` does; return their sizes."""
+    sizes = [_checked_size(path, max_bytes) for path in paths]
     if sum(sizes) > max_bytes:
         raise InvalidExport(
             "files", f"{sum(sizes)} bytes in all, more than Zenodo's {max_bytes} per record"

@@ -19,6 +19,7 @@ not at all; on PostgreSQL it also sends ``NOTIFY`` so that idle workers wake at 
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,20 @@ class ClaimedJob:
     """Set when the job's workers were lost as often as it may run: why it fails now."""
 
 
+DEFAULT_QUEUE = "default"
+"""The queue any worker takes jobs from."""
+
+
+def host_queue(host: str | None = None) -> str:
+    """Return the queue of jobs only a worker on ``host`` (default: this machine) may take."""
+    return f"host:{host or socket.gethostname()}"[:64]
+
+
+def local_queues() -> tuple[str, ...]:
+    """Return the queues a worker of this machine takes jobs from unless told otherwise."""
+    return (DEFAULT_QUEUE, host_queue())
+
+
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
@@ -63,11 +78,14 @@ def ready_clause(
     now: ColumnElement[dt.datetime],
     kinds: Collection[str] | None = None,
     export_id: int | None = None,
+    queues: Collection[str] | None = None,
 ) -> ColumnElement[bool]:
     """Say in SQL which jobs a worker may claim at ``now``: due, or abandoned by their worker."""
     due = and_(Job.status == "queued", Job.run_at <= now)
     abandoned = and_(Job.status == "running", Job.lease_expires_at < now)
     ready = or_(due, abandoned)
+    if queues is not None:
+        ready = and_(ready, Job.queue.in_(list(queues)))
     if kinds is not None:
         ready = and_(ready, Job.kind.in_(list(kinds)))
     if export_id is not None:
@@ -175,10 +193,12 @@ def claim(
     max_attempts: int,
     kinds: Collection[str] | None = None,
     export_id: int | None = None,
+    queues: Collection[str] | None = None,
 ) -> ClaimedJob | None:
     """Take the oldest ready job with a fresh lease, or return None when none is ready.
 
-    ``kinds`` and ``export_id`` narrow the choice (``export --wait`` runs only its own job).
+    ``kinds``, ``export_id`` and ``queues`` narrow the choice (``export --wait`` runs only its
+    own job; a worker takes the default queue and its own host's).
     PostgreSQL picks the row with ``FOR UPDATE SKIP LOCKED``; SQLite has no row locks, and its
     ``BEGIN IMMEDIATE`` makes the look and the update atomic among processes.
     """
@@ -186,7 +206,7 @@ def claim(
         dialect = _dialect(session)
         candidate = session.scalars(
             select(Job)
-            .where(ready_clause(db_time(dialect), kinds, export_id))
+            .where(ready_clause(db_time(dialect), kinds, export_id, queues))
             .order_by(Job.run_at, Job.id)
             .limit(1)
             .with_for_update(skip_locked=True)

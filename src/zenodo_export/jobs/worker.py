@@ -88,8 +88,10 @@ class Worker:
         burst: bool = False,
         ticks: Sequence[Callable[[], None]] = (),
         only_export: int | None = None,
+        queues: Sequence[str] | None = None,
     ) -> None:
         self.runner = runner
+        self.queues = tuple(queues) if queues is not None else queue.local_queues()
         self.store = runner.store
         self.settings = runner.settings
         self.concurrency = concurrency
@@ -112,10 +114,11 @@ class Worker:
         Raises ``WorkerCrashed`` when threads keep dying of unexpected errors.
         """
         log.info(
-            "worker %s started: %d thread(s), kinds %s",
+            "worker %s started: %d thread(s), kinds %s, queues %s",
             self.id,
             self.concurrency,
             ", ".join(self.runner.registry.names()),
+            ", ".join(self.queues),
         )
         done = threading.Event()
         Listener(self.store, self.bell, done).start()
@@ -205,6 +208,7 @@ class Worker:
                 lease_seconds=self.settings.lease_seconds,
                 max_attempts=self.settings.max_attempts,
                 export_id=self.only_export,
+                queues=None if self.only_export is not None else self.queues,
             )
 
         job = self.outage.call(claim)

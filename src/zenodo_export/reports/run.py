@@ -28,6 +28,8 @@ from zenodo_export.config_file import (
 )
 from zenodo_export.errors import ConfigError, Rejected
 from zenodo_export.exports.kinds import DataExportJob
+from zenodo_export.exports.staging import stage_files
+from zenodo_export.filestore import files_store
 from zenodo_export.localfiles import (
     make_directory,
     removed_on_failure,
@@ -200,13 +202,16 @@ def run_report(
 ) -> int:
     """Write the report's files and queue their export; return the export's id.
 
-    A scheduled period whose export was already queued (an attempt that died after its
-    commit) returns that export and writes nothing again. ``transaction`` opens the queuing
-    transaction (a job passes its lease-fenced one); by default the store's.
+    The zip is staged into the files store before the export is queued, so that any worker
+    uploads it, and a later run of the same day (which rewrites the zip) changes nothing this
+    run's record holds. A scheduled period whose export was already queued (an attempt that
+    died after its commit) returns that export and writes nothing again. ``transaction``
+    opens the queuing transaction (a job passes its lease-fenced one); by default the store's.
     """
     with store.transaction() as session:
         period = _period(session, run)
         if period is not None and period.export_id is not None:
             return period.export_id
     written, attributes = write_files(run, settings)
+    attributes["files"] = stage_files(files_store(settings), attributes["files"])
     return _queue(transaction or store.transaction, run, written, attributes)

@@ -7,6 +7,10 @@ cursor in ``data``, in one transaction. A worker killed before that commit leave
 where it was: the chunk is crawled again into the same part. The last run concatenates the
 parts into the dump, zips it with a README, stamps the snapshot finished and, with
 ``upload``, creates and queues the ZenodoDataExport of the zip in that same transaction.
+
+Each part moves into the files store (``snapshots/<id>/part-...``) before the cursor says it
+is done, so that any worker, on any machine, can crawl the next chunk or assemble the dump; the
+zip of an upload is staged there too. A part re-crawled replaces its key: never a page twice.
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ from sqlalchemy.orm import Session
 
 from zenodo_export.errors import NotFound
 from zenodo_export.exports.kinds import DataExportJob, export_failed, export_retried
+from zenodo_export.exports.staging import stage_files
+from zenodo_export.filestore import FilesStore, files_store
 from zenodo_export.jobs.context import JobContext
 from zenodo_export.jobs.registry import JobKind, Registry
 from zenodo_export.localfiles import (
     atomic_writer,
-    concatenate,
+    ensure_room,
     make_private_directory,
     removed_on_failure,
     translated,
@@ -138,7 +144,7 @@ def run_snapshot_job(context: JobContext) -> bool:
         raise NotFound(f"snapshot job {job.id} names no snapshot")
     snapshot = load(context, job.export_id)
     if snapshot.state in ("done", "failed"):
-        archive.remove_parts(snapshot.options.parts_dir)
+        remove_parts(files_of(context), snapshot.options, snapshot.id)
         return False
     cursor = snapshot.cursor
     if not cursor.crawled:
@@ -246,8 +252,12 @@ def save_chunk(
     name = part_name(before.next_page)
     context.check()
     gather(options.parts_dir / name, [page.path for page in pages])
+    files = files_of(context)
+    files.put_file(options.parts_dir / name, part_key(snapshot.id, name))
     if options.benchmark:
         write_atomically(options.parts_dir / timing_name(name), _timing_lines(pages))
+        timing = timing_name(name)
+        files.put_file(options.parts_dir / timing, part_key(snapshot.id, timing))
     parts = before.parts if name in before.parts else (*before.parts, name)
     after = Cursor(**{**crawled.to_data(), "parts": parts})
     with context.transaction() as session:
@@ -261,33 +271,56 @@ def save_chunk(
     return after
 
 
-def assemble(options: SnapshotOptions, cursor: Cursor) -> dict[str, str]:
-    """Concatenate the parts into the dump and zip it with its README; return the files.
+def part_key(snapshot_id: int, name: str) -> str:
+    """Return the files-store key of one part (or timing) file of a snapshot."""
+    return f"snapshots/{snapshot_id}/{name}"
 
-    Each file is written only if its directory has room for it (``LocalIOError`` if not).
-    If any fails, the files of this assembly are removed (they would only take the room the
-    next attempt needs); the parts stay until the snapshot is finished, so a retry assembles
-    them again.
+
+def files_of(context: JobContext) -> FilesStore:
+    """Return this worker thread's files store."""
+    return context.resources.get("files", lambda: files_store(context.settings))
+
+
+def gather_from_store(path: Path, files: FilesStore, keys: Sequence[str]) -> None:
+    """Write the stored files ``keys`` one after the other into ``path``, atomically, streaming."""
+    make_private_directory(path.parent)
+    ensure_room(path.parent, sum(files.size(key) for key in keys), name=path.name)
+    with atomic_writer(path) as out:
+        for key in keys:
+            for chunk in files.chunks(key):
+                out.write(chunk)
+
+
+def assemble(
+    options: SnapshotOptions, cursor: Cursor, files: FilesStore, snapshot_id: int
+) -> dict[str, str]:
+    """Concatenate the parts (from the files store) into the dump and zip it with its README.
+
+    Any worker may assemble: the parts are read from the files store. Each file is written
+    only if its directory has room for it (``LocalIOError`` if not). If any fails, the files
+    of this assembly are removed (they would only take the room the next attempt needs); the
+    parts stay until the snapshot is finished, so a retry assembles them again.
     """
-    parts = [options.parts_dir / name for name in cursor.parts]
     dump = options.dump_path
-    files = {"dump": dump, "zip": dump.with_suffix(".zip")}
+    written = {"dump": dump, "zip": dump.with_suffix(".zip")}
     if options.benchmark:
-        files["benchmark"] = dump.with_suffix(".benchmark")
-    with removed_on_failure(files.values()):
-        concatenate(dump, parts)
+        written["benchmark"] = dump.with_suffix(".benchmark")
+    with removed_on_failure(written.values()):
+        gather_from_store(dump, files, [part_key(snapshot_id, name) for name in cursor.parts])
         if options.benchmark:
-            timings = [options.parts_dir / timing_name(name) for name in cursor.parts]
-            concatenate(files["benchmark"], timings)
+            timings = [part_key(snapshot_id, timing_name(name)) for name in cursor.parts]
+            gather_from_store(written["benchmark"], files, timings)
         readme = readme_of(options, cursor.pages_done)
-        zip_files(files["zip"], [dump], texts={"README.md": readme})
-    return {kind: str(path) for kind, path in files.items()}
+        zip_files(written["zip"], [dump], texts={"README.md": readme})
+    return {kind: str(path) for kind, path in written.items()}
 
 
 def finish(context: JobContext, snapshot_id: int, options: SnapshotOptions, cursor: Cursor) -> None:
     """Assemble the files, stamp the snapshot finished and queue its upload, in one transaction."""
     context.check()
-    files = assemble(options, cursor)
+    store = files_of(context)
+    files = assemble(options, cursor, store, snapshot_id)
+    staged = stage_files(store, [files["zip"]]) if options.upload else ()
     with context.transaction() as session:
         export = _locked(session, snapshot_id)
         if export.state in ("done", "failed"):
@@ -295,13 +328,19 @@ def finish(context: JobContext, snapshot_id: int, options: SnapshotOptions, curs
         data = {**export.data, "files": files}
         if options.upload:
             attributes = upload_attributes(options, Path(files["zip"]), cursor.pages_done)
-            upload = ZenodoDataExport.create(session, **attributes)
+            upload = ZenodoDataExport.create(session, **{**attributes, "files": staged})
             DataExportJob.perform_later(session, id=upload.id)
             data["upload_export_id"] = upload.id
         export.data = data
         transition(export, "finish")
-    archive.remove_parts(options.parts_dir)
+    remove_parts(store, options, snapshot_id)
     log.info("snapshot %s finished: %d page(s) in %s", snapshot_id, cursor.pages_done, files)
+
+
+def remove_parts(files: FilesStore, options: SnapshotOptions, snapshot_id: int) -> None:
+    """Delete the part files, here and in the files store, once the dump that holds them is safe."""
+    archive.remove_parts(options.parts_dir)
+    files.delete_folder(f"snapshots/{snapshot_id}")
 
 
 def register(registry: Registry) -> None:

@@ -11,6 +11,7 @@ All timestamps are aware UTC datetimes on every backend.
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import uuid
 from typing import Any, ClassVar, Literal, get_args
 
@@ -35,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from zenodo_export.clock import utcnow
 from zenodo_export.exports.spec import ExportSpec, check_files, parse_spec
+from zenodo_export.filestore.staged import StagedFile
 from zenodo_export.store.types import MUTABLE_JSON, UTCDateTime
 
 ExportState = Literal["pending", "processing", "done", "failed"]
@@ -185,6 +187,18 @@ class DataExport(Timestamped, Base):
         return f"<{type(self).__name__} id={self.id} name={self.name!r} state={self.state}>"
 
 
+def with_staged(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Return export attributes with ``StagedFile`` items of ``files`` moved to ``staged``, or
+    the host of this machine recorded for files read in place."""
+    files = attributes.get("files")
+    items = list(files) if isinstance(files, list | tuple) else []
+    if items and all(isinstance(item, StagedFile) for item in items):
+        return {**attributes, "files": [item.source for item in items], "staged": tuple(items)}
+    if attributes.get("staged"):
+        return attributes
+    return {**attributes, "host": attributes.get("host") or socket.gethostname()}
+
+
 class ZenodoDataExport(DataExport):
     """A group of local files archived as one Zenodo record."""
 
@@ -194,9 +208,11 @@ class ZenodoDataExport(DataExport):
     def create(cls, session: Session, **attributes: Any) -> ZenodoDataExport:
         """Validate the attributes and files, add the export and flush it; upload nothing.
 
-        Raises ``InvalidExport`` naming the bad field or file.
+        ``files`` are paths, read in place by a worker of this machine only (the export records
+        its host), or the ``StagedFile`` entries ``stage_files`` returned, which any worker
+        reads from the files store. Raises ``InvalidExport`` naming the bad field or file.
         """
-        spec = parse_spec(attributes)
+        spec = parse_spec(with_staged(attributes))
         check_files(spec)
         export = cls(name=spec.name, data=spec.to_data(), export_key=new_key())
         session.add(export)

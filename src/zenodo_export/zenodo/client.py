@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 from urllib.parse import SplitResult, quote, urlsplit
 
 import httpx
@@ -28,6 +28,8 @@ from zenodo_export.zenodo.models import Deposition, RemoteFile
 from zenodo_export.zenodo.responses import error_for
 
 Progress = Callable[[int], None]
+Opener = Callable[[], IO[bytes]]
+"""Opens a file's content for reading (a file of the files store)."""
 """Called with the number of bytes just sent."""
 
 Pace = Callable[[], object]
@@ -291,20 +293,25 @@ class ZenodoClient:
         *,
         name: str | None = None,
         progress: Progress | None = None,
+        opener: Opener | None = None,
+        size: int | None = None,
     ) -> Upload:
         """Stream one file into a bucket, computing its md5 on the way, and check Zenodo's.
 
-        Memory stays at about one chunk whatever the file's size. An existing file of the
-        same name is overwritten. Raises ``ChecksumMismatch`` if Zenodo got other bytes.
+        The file is ``path`` on this machine, or what ``opener`` opens (a file of the files
+        store, ``size`` bytes; ``path`` then only names it). Memory stays at about one chunk
+        whatever the file's size. An existing file of the same name is overwritten. Raises
+        ``ChecksumMismatch`` if Zenodo got other bytes.
         """
         name = name or os.path.basename(path)
-        size = os.path.getsize(path)
+        size = os.path.getsize(path) if size is None else size
         digest = hashlib.md5(usedforsecurity=False)
+        stream = opener or (lambda: open(path, "rb"))  # noqa: SIM115 (closed by _chunks)
         body = self._json(
             "PUT",
             f"{bucket_url.rstrip('/')}/{quote(name, safe='')}",
             f"uploading {name}",
-            content=self._chunks(path, digest, progress),
+            content=self._chunks(stream, digest, progress),
             headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"},
         )
         local = Upload(name=name, size=size, md5=digest.hexdigest())
@@ -316,10 +323,8 @@ class ZenodoClient:
             )
         return local
 
-    def _chunks(
-        self, path: str | os.PathLike[str], digest: Any, progress: Progress | None
-    ) -> Iterator[bytes]:
-        with open(path, "rb") as stream:
+    def _chunks(self, opener: Opener, digest: Any, progress: Progress | None) -> Iterator[bytes]:
+        with opener() as stream:
             while chunk := stream.read(self.chunk_size):
                 digest.update(chunk)
                 if progress is not None:

@@ -1,0 +1,219 @@
+"""The files store: where an export's files wait for a worker, in a place every worker reaches.
+
+Layout under the store's root::
+
+    blobs/<aa>/<sha256>     a staged file's content, stored once whatever its name
+    outputs/<...>           files that reports and snapshots write, by name
+    tmp/<uuid>              a file being written; moved to its key only when complete
+
+Every write streams into ``tmp/`` while its md5 and sha256 are computed, then moves to its key,
+so a key holds a complete file or nothing, on a local disk (a rename) as on object storage (a
+copy made by the server). Staging the same content twice stores it once. Every failure of the
+file system is translated here, once: a missing staged file is ``StagedFileMissing``; a refused
+or failed write is ``StorageUnavailable`` (a worker retries it); a store that cannot be used at
+all (no bucket, no credentials) is ``ConfigError``. Each names the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from zenodo_export.errors import ConfigError, StagedFileMissing, StorageUnavailable
+from zenodo_export.filestore.location import SETTING, Location
+from zenodo_export.filestore.staged import StagedFile, blob_key
+from zenodo_export.localfiles import PRIVATE_FILE_MODE, make_private_directory
+
+CHUNK = 1024 * 1024
+"""Bytes read or written at a time: memory stays about one chunk whatever the file's size."""
+
+CONFIG_PROBLEMS = ("NoCredentialsError", "PartialCredentialsError", "NoSuchBucket")
+"""Names of storage library errors that no retry mends (checked by name: no import needed)."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """A file written into the store: its key, size and digests."""
+
+    key: str
+    size: int
+    md5: str
+    sha256: str
+
+
+class FilesStore:
+    """Read and write files by key in one store location."""
+
+    def __init__(self, location: Location) -> None:
+        self.location = location
+        self.fs = location.fs
+
+    @property
+    def shown(self) -> str:
+        """The store as messages name it."""
+        return self.location.shown
+
+    def path(self, key: str) -> str:
+        """Return the full path of ``key`` on the store's file system."""
+        return f"{self.location.root}/{key}"
+
+    # -- writing -------------------------------------------------------------------------
+
+    def write(self, chunks: Iterable[bytes], key: str | None = None, *, what: str = "") -> Written:
+        """Stream ``chunks`` to ``key`` (default: their content's key); return what was written.
+
+        The key appears only once complete; content already stored under its content key is
+        not stored again.
+        """
+        temporary = f"tmp/{uuid.uuid4().hex}"
+        md5, sha256, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
+        with self._translated(what or key or "a file", writing=True):
+            self._make_parent(temporary)
+            try:
+                with self.fs.open(self.path(temporary), "wb") as stream:
+                    for chunk in chunks:
+                        md5.update(chunk)
+                        sha256.update(chunk)
+                        size += len(chunk)
+                        stream.write(chunk)
+                written = Written(
+                    key or blob_key(sha256.hexdigest()), size, md5.hexdigest(), sha256.hexdigest()
+                )
+                self._settle(temporary, written.key, replace=key is not None)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    self.fs.rm(self.path(temporary))
+                raise
+        return written
+
+    def stage(self, path: Path, name: str) -> StagedFile:
+        """Stream a local file into the store under its content's key; return its entry."""
+        try:
+            stream = path.open("rb")
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot read {path}: {exc.strerror or exc}") from None
+        with stream:
+            written = self.write(iter(lambda: stream.read(CHUNK), b""), what=str(path))
+        return StagedFile(name, str(path.absolute()), written.key, written.size, written.md5)
+
+    def put_file(self, path: Path, key: str) -> None:
+        """Move a complete local file to ``key``: a rename on a local store of the same disk,
+        else a streamed copy, then the local file is removed."""
+        if self.location.local:
+            with self._translated(key, writing=True):
+                self._make_parent(key)
+                try:
+                    os.replace(path, self.path(key))
+                    return
+                except OSError as exc:
+                    if exc.errno != errno.EXDEV:
+                        raise
+        with path.open("rb") as stream:
+            self.write(iter(lambda: stream.read(CHUNK), b""), key, what=key)
+        path.unlink()
+
+    def delete_folder(self, prefix: str) -> None:
+        """Remove every key under ``prefix``; a folder already gone is fine."""
+        with self._translated(prefix, writing=True), contextlib.suppress(FileNotFoundError):
+            if self.fs.exists(self.path(prefix)):
+                self.fs.rm(self.path(prefix), recursive=True)
+
+    def _make_parent(self, key: str) -> None:
+        if self.location.local:
+            make_private_directory(Path(self.path(key)).parent)
+
+    def _settle(self, temporary: str, key: str, *, replace: bool) -> None:
+        if not replace and self.fs.exists(self.path(key)):
+            self.fs.rm(self.path(temporary))  # the same content is there already
+            return
+        self._make_parent(key)
+        if self.location.local:
+            os.chmod(self.path(temporary), PRIVATE_FILE_MODE)
+            os.replace(self.path(temporary), self.path(key))
+        else:
+            self.fs.mv(self.path(temporary), self.path(key))
+
+    # -- reading -------------------------------------------------------------------------
+
+    def open(self, key: str, *, name: str = "") -> IO[bytes]:
+        """Open ``key`` for streaming; ``StagedFileMissing`` naming the file and the store."""
+        with self._translated(name or key, writing=False):
+            stream: IO[bytes] = self.fs.open(self.path(key), "rb")
+            return stream
+
+    def chunks(self, key: str, *, name: str = "", size: int = CHUNK) -> Iterator[bytes]:
+        """Yield the content of ``key``, ``size`` bytes at a time."""
+        with self.open(key, name=name) as stream, self._translated(name or key, writing=False):
+            while chunk := stream.read(size):
+                yield chunk
+
+    def exists(self, key: str) -> bool:
+        """Say whether ``key`` holds a file."""
+        with self._translated(key, writing=False):
+            return bool(self.fs.exists(self.path(key)))
+
+    def size(self, key: str) -> int:
+        """Return the size of ``key`` in bytes."""
+        with self._translated(key, writing=False):
+            return int(self.fs.size(self.path(key)))
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``; a key already gone is fine."""
+        with self._translated(key, writing=True), contextlib.suppress(FileNotFoundError):
+            self.fs.rm(self.path(key))
+
+    def listing(self, prefix: str) -> dict[str, int]:
+        """Return every key under ``prefix`` with its size."""
+        with self._translated(prefix, writing=False):
+            base = self.path(prefix).rstrip("/")
+            if not self.fs.exists(base):
+                return {}
+            found = self.fs.find(base, detail=True)
+        root = self.location.root.rstrip("/").lstrip("/")
+        return {
+            path.lstrip("/").removeprefix(root).lstrip("/"): int(info.get("size") or 0)
+            for path, info in found.items()
+        }
+
+    # -- errors --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _translated(self, what: str, *, writing: bool) -> Iterator[None]:
+        try:
+            yield
+        except (ConfigError, StorageUnavailable, StagedFileMissing):
+            raise
+        except FileNotFoundError:
+            if writing:
+                raise ConfigError(
+                    f"setting {SETTING}: {self.shown} does not exist (no such bucket or folder)"
+                ) from None
+            raise StagedFileMissing(
+                f"{what} is missing from the files store {self.shown}"
+            ) from None
+        except Exception as exc:
+            raise self._problem(what, exc, writing=writing) from exc
+
+    def _problem(self, what: str, exc: Exception, *, writing: bool) -> Exception:
+        name = type(exc).__name__
+        if name in CONFIG_PROBLEMS or "credentials" in str(exc).lower():
+            return ConfigError(
+                f"setting {SETTING}: {self.shown}: no usable credentials ({name}); set them as "
+                "the storage library reads them (for S3: AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY, or ~/.aws)"
+            )
+        doing = "writing" if writing else "reading"
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            reason = "no space left"
+        elif isinstance(exc, PermissionError):
+            reason = "permission denied"
+        else:
+            reason = f"{name}: {str(exc).splitlines()[0] if str(exc) else 'failed'}"
+        return StorageUnavailable(f"files store {self.shown}: {doing} {what}: {reason}")
