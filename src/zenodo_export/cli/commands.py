@@ -11,5 +11,6 @@ from zenodo_export.cli import (  # noqa: F401
     reports,
     sandbox,
     snapshot,
+    storage,
     worker,
 )

@@ -2,7 +2,8 @@
 
 ``register`` adds both to a registry. A ``data_export`` job runs one ``ExportRun``; when it
 fails for good, its export is marked failed in the same transaction that fails the job (never
-a done export). The janitor job deletes orphan drafts and queues its own next run.
+a done export). The janitor job deletes orphan drafts, removes from the files store what no
+export needs any more (``retention.py``), and queues its own next run.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from zenodo_export.clock import utcnow
 from zenodo_export.exports.janitor import run_janitor
+from zenodo_export.exports.retention import sweep_store
 from zenodo_export.exports.run import ExportRun
 from zenodo_export.filestore import files_store
 from zenodo_export.jobs import queue
@@ -113,6 +115,17 @@ def perform_janitor(context: JobContext) -> None:
         "janitor: %d draft(s) seen, %d orphan(s) deleted",
         report.drafts_seen,
         len(report.orphans),
+    )
+    files = context.resources.get("files", lambda: files_store(context.settings))
+    swept = sweep_store(
+        context.store, files, retention_days=context.settings.storage_retention_days
+    )
+    log.info(
+        "janitor: files store %s: %d byte(s) freed (%d export(s) past retention, %d orphan(s))",
+        files.shown,
+        swept.bytes_freed,
+        swept.exports,
+        swept.orphans,
     )
     with context.transaction() as session:
         queue.enqueue(session, JANITOR_KIND, run_at=_next_janitor_run(context.settings))

@@ -41,7 +41,19 @@ def export_view(export: DataExport) -> dict[str, Any]:
         name: {"size": entry.get("size"), "md5": entry.get("md5")}
         for name, entry in (export.uploads or {}).items()
     }
+    view["files_kept"] = files_kept(view["data"])
     return view
+
+
+def files_kept(data: dict[str, Any]) -> str | None:
+    """Say where an export's files wait for a worker: the files store, or in place on a host."""
+    if data.get("staged_removed_at"):
+        return f"staged files removed from the files store at {data['staged_removed_at']}"
+    if data.get("staged"):
+        return "staged in the files store (any worker uploads them)"
+    if data.get("host"):
+        return f"in place on host {data['host']} (only its workers upload them)"
+    return None
 
 
 ALERT_FIELDS = (

@@ -17,6 +17,7 @@ all (no bucket, no credentials) is ``ConfigError``. Each names the store.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import hashlib
 import os
@@ -24,7 +25,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from zenodo_export.errors import ConfigError, StagedFileMissing, StorageUnavailable
 from zenodo_export.filestore.location import SETTING, Location
@@ -46,6 +47,16 @@ class Written:
     size: int
     md5: str
     sha256: str
+
+
+def modified_at(info: dict[str, Any]) -> dt.datetime | None:
+    """Return when a listed file was last written, from what its file system says."""
+    value = info.get("mtime", info.get("LastModified", info.get("last_modified")))
+    if isinstance(value, int | float):
+        return dt.datetime.fromtimestamp(value, dt.UTC)
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return None
 
 
 class FilesStore:
@@ -171,6 +182,10 @@ class FilesStore:
 
     def listing(self, prefix: str) -> dict[str, int]:
         """Return every key under ``prefix`` with its size."""
+        return {key: size for key, (size, _) in self.aged_listing(prefix).items()}
+
+    def aged_listing(self, prefix: str) -> dict[str, tuple[int, dt.datetime | None]]:
+        """Return every key under ``prefix`` with its size and when it was last written."""
         with self._translated(prefix, writing=False):
             base = self.path(prefix).rstrip("/")
             if not self.fs.exists(base):
@@ -178,7 +193,10 @@ class FilesStore:
             found = self.fs.find(base, detail=True)
         root = self.location.root.rstrip("/").lstrip("/")
         return {
-            path.lstrip("/").removeprefix(root).lstrip("/"): int(info.get("size") or 0)
+            path.lstrip("/").removeprefix(root).lstrip("/"): (
+                int(info.get("size") or 0),
+                modified_at(info),
+            )
             for path, info in found.items()
         }
 
