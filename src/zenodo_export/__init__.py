@@ -13,12 +13,16 @@ from zenodo_export.errors import (
     NotFound,
     RateLimited,
     Rejected,
+    StagedFileMissing,
+    StorageUnavailable,
     Transient,
     ZenodoExportError,
     ZenodoNotFound,
     ZenodoRejected,
 )
 from zenodo_export.exports.kinds import DataExportJob
+from zenodo_export.exports.staging import stage_files
+from zenodo_export.filestore import files_store
 from zenodo_export.settings import Settings, load_settings
 from zenodo_export.store import Store, ZenodoDataExport
 
@@ -38,6 +42,8 @@ __all__ = [
     "RateLimited",
     "Rejected",
     "Settings",
+    "StagedFileMissing",
+    "StorageUnavailable",
     "Store",
     "Transient",
     "ZenodoDataExport",
@@ -45,5 +51,7 @@ __all__ = [
     "ZenodoNotFound",
     "ZenodoRejected",
     "__version__",
+    "files_store",
     "load_settings",
+    "stage_files",
 ]

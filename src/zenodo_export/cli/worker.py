@@ -41,6 +41,14 @@ def worker_command(
             "[default: ZENODO_EXPORT_LOG_FORMAT, else text].",
         ),
     ] = None,
+    queues: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--queue",
+            help="A queue to take jobs from, repeatable [default: 'default' and this "
+            "machine's 'host:NAME', where exports whose files are in place wait].",
+        ),
+    ] = None,
 ) -> None:
     """Run queued exports. Many workers on many machines may share one database."""
     config = settings()
@@ -60,6 +68,7 @@ def worker_command(
             concurrency=concurrency,
             burst=burst,
             ticks=schedule_ticks(store, config),
+            queues=queues or None,
         )
 
         def on_term(signum: int, frame: FrameType | None) -> None:
