@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from zenodo_export.config_file import ReportEntry, SnapshotEntry, load_config_file
 from zenodo_export.errors import ConfigError, ZenodoExportError
+from zenodo_export.filestore import files_store
 from zenodo_export.redact import mask_url, scrub
 from zenodo_export.reports import missing_settings
 from zenodo_export.reports.query import ping
@@ -144,6 +146,20 @@ def check_database(settings: Settings) -> CheckResult:
             store.dispose()
 
 
+def check_files_store(settings: Settings) -> CheckResult:
+    """Check that the files store takes a write and gives it back (then remove the probe)."""
+    try:
+        files = files_store(settings)
+        written = files.write([b"zenodo-export check\n"], f"tmp/check-{uuid.uuid4().hex}")
+        readable = b"".join(files.chunks(written.key)) == b"zenodo-export check\n"
+        files.delete(written.key)
+    except ZenodoExportError as exc:
+        return CheckResult("files store", "fail", str(exc))
+    if not readable:
+        return CheckResult("files store", "fail", f"{files.shown} gave back other bytes")
+    return CheckResult("files store", "ok", f"{files.shown} (written, read, removed)")
+
+
 def check_zenodo(settings: Settings) -> CheckResult:
     """Check that Zenodo answers and accepts the token."""
     if settings.zenodo_token is None:
@@ -170,6 +186,7 @@ CHECKS: tuple[Callable[[Settings], list[CheckResult]], ...] = (
     check_settings,
     check_config_file,
     lambda settings: [check_database(settings)],
+    lambda settings: [check_files_store(settings)],
     lambda settings: [check_zenodo(settings)],
 )
 """Every check, in the order they are shown."""

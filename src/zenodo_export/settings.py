@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from zenodo_export import defaults
 from zenodo_export.errors import ConfigError
+from zenodo_export.filestore.location import location_problem
 from zenodo_export.redact import MASK, mask_url
 from zenodo_export.validation import first_error
 from zenodo_export.zenodo.client import zenodo_url_problem
@@ -109,6 +110,14 @@ class Settings(BaseSettings):
             # A custom error: pydantic's own would quote the value, secret and all.
             raise PydanticCustomError("zenodo_url", problem)
         return value.strip()
+
+    @field_validator("storage")
+    @classmethod
+    def _no_secret_in_storage(cls, value: str | None) -> str | None:
+        problem = location_problem(value) if value else None
+        if problem is not None:
+            raise PydanticCustomError("storage", problem)  # pydantic's own would quote it
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -216,3 +216,24 @@ def test_storage_du_and_sweep_commands(
     assert swept.returncode == 0, swept.stderr
     assert "would free 0.0 MB" in swept.stdout
     assert len(files.listing("blobs")) == 1
+
+
+def test_check_writes_reads_and_removes_a_probe(settings: Settings, files: FilesStore) -> None:
+    """``check`` proves the store takes a write; it leaves nothing behind."""
+    from zenodo_export.checks import check_files_store
+
+    result = check_files_store(settings)
+    assert (result.status, result.detail) == ("ok", f"{files.shown} (written, read, removed)")
+    assert files.listing("") == {}
+    broken = check_files_store(settings.model_copy(update={"storage": "nosuch://x"}))
+    assert broken.status == "fail" and "unknown scheme nosuch://" in broken.detail
+
+
+def test_a_secret_in_the_storage_url_stops_every_command() -> None:
+    """Credentials in ZENODO_EXPORT_STORAGE are refused at start, and never echoed."""
+    from zenodo_export.errors import ConfigError
+    from zenodo_export.settings import load_settings
+
+    with pytest.raises(ConfigError, match="ZENODO_EXPORT_STORAGE: a URL with user") as caught:
+        load_settings(storage="s3://AKIAEXAMPLE:wJalrXUtn@bucket/prefix")
+    assert "wJalrXUtn" not in str(caught.value)

@@ -48,14 +48,24 @@ def _scheme(value: str) -> str:
     return value.partition("://")[0].lower() if "://" in value else ""
 
 
-def _refuse_secrets(value: str) -> None:
+def location_problem(value: str) -> str | None:
+    """Return why a store URL is refused before anything is opened (it holds a secret), or None."""
+    if not _scheme(value) or _scheme(value) in ("file", "local"):
+        return None
     parts = urlsplit(value)
     if "@" in parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(
-            f"setting {SETTING}: a URL with user:password@, a query or a fragment is refused; "
-            "credentials come from the storage library's usual sources (for S3: "
-            "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or ~/.aws)"
+        return (
+            "a URL with user:password@, a query or a fragment is refused; credentials come "
+            "from the storage library's usual sources (for S3: AWS_ACCESS_KEY_ID / "
+            "AWS_SECRET_ACCESS_KEY or ~/.aws)"
         )
+    return None
+
+
+def _refuse_secrets(value: str) -> None:
+    problem = location_problem(value)
+    if problem is not None:
+        raise ConfigError(f"setting {SETTING}: {problem}")
 
 
 def _missing_package(scheme: str, exc: ImportError) -> ConfigError:
