@@ -221,6 +221,10 @@ class FilesStore:
 
     def _problem(self, what: str, exc: Exception, *, writing: bool) -> Exception:
         name = type(exc).__name__
+        if isinstance(exc, NotImplementedError) and writing:
+            return ConfigError(f"setting {SETTING}: {self.shown} cannot store files (read-only)")
+        if isinstance(exc, NotADirectoryError) and writing:
+            return ConfigError(f"setting {SETTING}: {self.shown} is not a folder")
         if name in CONFIG_PROBLEMS or "credentials" in str(exc).lower():
             return ConfigError(
                 f"setting {SETTING}: {self.shown}: no usable credentials ({name}); set them as "
