@@ -153,6 +153,18 @@ class S3:
         listed = self.client().list_multipart_uploads(Bucket=self.bucket, Prefix=prefix)
         return [item["Key"] for item in listed.get("Uploads", [])]
 
+    def parts_in_progress(self, prefix: str = "") -> int:
+        """Bytes of the parts that uploads in progress under ``prefix`` hold."""
+        client = self.client()
+        listed = client.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix)
+        return sum(
+            int(part["Size"])
+            for upload in listed.get("Uploads", [])
+            for part in client.list_parts(
+                Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+            ).get("Parts", [])
+        )
+
 
 def no_aws_settings(monkeypatch: pytest.MonkeyPatch, home: Path) -> dict[str, str]:
     """Remove every AWS credential source from this process; return the variables that keep

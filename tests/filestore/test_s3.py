@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import signal
 import subprocess
@@ -34,8 +35,11 @@ from tests.filestore.conftest import (
 )
 from tests.fixtures.cli import CLI
 from tests.pipeline.conftest import all_depositions
+from zenodo_export.clock import utcnow
+from zenodo_export.exports.retention import sweep_store
 from zenodo_export.filestore import blob_key, files_store
 from zenodo_export.settings import Settings
+from zenodo_export.store import Store
 
 pytest.importorskip("moto.server", reason="moto[server] is not installed")
 pytest.importorskip("s3fs", reason="s3fs is not installed")
@@ -132,7 +136,8 @@ def test_export_killed_while_staging_queues_nothing(
     """SIGKILL of ``export`` mid-staging: nothing queued; run again, it is staged and queued once.
 
     ``reading``: killed as soon as it opened the file. ``uploading``: killed once its
-    multipart upload into ``tmp/`` has begun (s3fs writes 5 MiB parts here).
+    multipart upload into ``tmp/`` holds a part (s3fs writes 5 MiB parts here); that upload
+    is then listed and swept like any interrupted write.
     """
     env = process_env(
         sandbox, tmp_path, s3.url("store"), **s3.env, FSSPEC_S3='{"default_block_size": 5242880}'
@@ -146,7 +151,7 @@ def test_export_killed_while_staging_queues_nothing(
         if moment == "reading":
             wait_for(lambda: holds_open(process.pid, data), "the export to open the file")
         else:
-            wait_for(lambda: bool(s3.uploads_in_progress("store/tmp/")), "a multipart upload")
+            wait_for(lambda: s3.parts_in_progress("store/tmp/") > 0, "a part uploaded")
         assert process.poll() is None, (tmp_path / "export.log").read_text()
         assert holds_open(process.pid, data)  # still staging: nothing can be queued yet
     finally:
@@ -162,6 +167,27 @@ def test_export_killed_while_staging_queues_nothing(
     blobs = {k: size for k, size in s3.keys("store/").items() if not k.startswith("store/tmp/")}
     assert blobs == {key: data.stat().st_size}
     assert hashlib.md5(s3.body(key), usedforsecurity=False).hexdigest() == md5_hex(data)
+    if moment == "uploading":
+        swept_once_stale(s3, env, tmp_path, blobs)
+
+
+def swept_once_stale(s3: S3, env: dict[str, str], tmp_path: Path, blobs: dict[str, int]) -> None:
+    """The killed process's multipart upload into ``tmp/`` is listed (no object shows it) and
+    the sweep of interrupted writes aborts it once old enough; the staged file stays."""
+    [interrupted] = s3.uploads_in_progress("store/tmp/")
+    files = files_store(Settings(storage=s3.url("store"), data_dir=tmp_path / "data"))
+    size, began = files.aged_listing("tmp")[interrupted.removeprefix("store/")]
+    assert size >= 5 * 1024 * 1024 and began is not None
+    store = Store.open(env["DATABASE_URL"])
+    try:
+        later = utcnow() + dt.timedelta(days=2)
+        report = sweep_store(store, files, retention_days=30, now=later)
+    finally:
+        store.dispose()
+    assert (report.temporary, report.files, report.orphans) == (1, 0, 0)
+    assert report.bytes_freed == size
+    assert s3.uploads_in_progress("store/") == []
+    assert s3.keys("store/") == blobs
 
 
 def same_folder_content(key: str) -> bytes:

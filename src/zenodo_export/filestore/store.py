@@ -52,6 +52,7 @@ class Written:
 def modified_at(info: dict[str, Any]) -> dt.datetime | None:
     """Return when a listed file was last written, from what its file system says."""
     value = info.get("mtime", info.get("LastModified", info.get("last_modified")))
+    value = info.get("Initiated") if value is None else value  # an interrupted S3 upload
     if isinstance(value, int | float):
         return dt.datetime.fromtimestamp(value, dt.UTC)
     if isinstance(value, dt.datetime):
@@ -176,9 +177,19 @@ class FilesStore:
             return int(self.fs.size(self.path(key)))
 
     def delete(self, key: str) -> None:
-        """Remove ``key``; a key already gone is fine."""
-        with self._translated(key, writing=True), contextlib.suppress(FileNotFoundError):
-            self.fs.rm(self.path(key))
+        """Remove ``key`` (and an interrupted upload to it); a key already gone is fine."""
+        with self._translated(key, writing=True):
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm(self.path(key))
+            if key.startswith("tmp/"):
+                for upload in self._interrupted_uploads(key):
+                    if upload["Key"] == self._object_key(key):
+                        self._call_s3(
+                            "abort_multipart_upload",
+                            Bucket=self._bucket(),
+                            Key=upload["Key"],
+                            UploadId=upload["UploadId"],
+                        )
 
     def listing(self, prefix: str) -> dict[str, int]:
         """Return every key under ``prefix`` with its size."""
@@ -188,17 +199,70 @@ class FilesStore:
         """Return every key under ``prefix`` with its size and when it was last written."""
         with self._translated(prefix, writing=False):
             base = self.path(prefix).rstrip("/")
-            if not self.fs.exists(base):
-                return {}
-            found = self.fs.find(base, detail=True)
-        root = self.location.root.rstrip("/").lstrip("/")
-        return {
-            path.lstrip("/").removeprefix(root).lstrip("/"): (
-                int(info.get("size") or 0),
-                modified_at(info),
+            found = self.fs.find(base, detail=True) if self.fs.exists(base) else {}
+            interrupted = self._interrupted_uploads(f"{prefix.rstrip('/')}/")
+            root = self.location.root.rstrip("/").lstrip("/")
+            listed = {
+                path.lstrip("/").removeprefix(root).lstrip("/"): (
+                    int(info.get("size") or 0),
+                    modified_at(info),
+                )
+                for path, info in found.items()
+            }
+            for upload in interrupted:
+                key = upload["Key"].removeprefix(self._object_key(""))
+                listed.setdefault(key, (self._parts_size(upload), modified_at(upload)))
+        return listed
+
+    # -- interrupted multipart uploads (object storage) ----------------------------------
+    #
+    # A writer killed while streaming a large file to S3 leaves a multipart upload begun and
+    # never completed: no listing shows it, and the storage provider keeps (and bills) its
+    # parts until it is aborted. ``aged_listing`` shows such uploads under their key (their
+    # parts' size, when they began), so the sweep that removes interrupted writes from
+    # ``tmp/`` removes these too; ``delete`` aborts them.
+
+    def _call_s3(self, method: str, **kwargs: object) -> dict[str, Any]:
+        result: dict[str, Any] = self.fs.call_s3(method, **kwargs)
+        return result
+
+    def _bucket(self) -> str:
+        return self.location.root.lstrip("/").partition("/")[0]
+
+    def _object_key(self, key: str) -> str:
+        """Return the object key of ``key`` in its bucket."""
+        within = self.location.root.lstrip("/").partition("/")[2].strip("/")
+        return f"{within}/{key}" if within else key
+
+    def _interrupted_uploads(self, prefix: str) -> list[dict[str, Any]]:
+        """Return the multipart uploads begun under ``prefix`` and not completed (S3 only)."""
+        if self.location.local or not callable(getattr(self.fs, "call_s3", None)):
+            return []
+        uploads: list[dict[str, Any]] = []
+        request: dict[str, object] = {"Bucket": self._bucket(), "Prefix": self._object_key(prefix)}
+        while True:
+            try:
+                page = self._call_s3("list_multipart_uploads", **request)
+            except PermissionError:  # a policy without s3:ListBucketMultipartUploads
+                return uploads
+            uploads.extend(page.get("Uploads") or [])
+            if not page.get("IsTruncated"):
+                return uploads
+            request.update(
+                KeyMarker=page.get("NextKeyMarker", ""),
+                UploadIdMarker=page.get("NextUploadIdMarker", ""),
             )
-            for path, info in found.items()
-        }
+
+    def _parts_size(self, upload: dict[str, Any]) -> int:
+        """Return the bytes the parts of an interrupted upload hold."""
+        size, request = 0, {"Bucket": self._bucket(), "Key": upload["Key"]}
+        request["UploadId"] = upload["UploadId"]
+        while True:
+            page = self._call_s3("list_parts", **request)
+            size += sum(int(part.get("Size") or 0) for part in page.get("Parts") or [])
+            if not page.get("IsTruncated"):
+                return size
+            request["PartNumberMarker"] = page.get("NextPartNumberMarker", 0)
 
     # -- errors --------------------------------------------------------------------------
 
