@@ -73,9 +73,12 @@ def test_worker_burst_process_exports_what_is_queued(run_cli: Run, tmp_path: Pat
 
 
 def test_failed_export_alerts_and_retry(run_cli: Run, tmp_path: Path) -> None:
-    """A failed export shows an alert; `retry` queues it again and it resumes to done."""
+    """A failed export shows an alert; `retry` queues it again and it resumes to done.
+
+    Its file is read in place (``--in-place``), so moving it away makes the upload fail.
+    """
     path = Path(a_file(tmp_path))
-    export_id = run_cli("export", str(path), *EXPORT_ARGS).stdout.strip()
+    export_id = run_cli("export", str(path), "--in-place", *EXPORT_ARGS).stdout.strip()
     path.rename(tmp_path / "elsewhere.csv")
     assert run_cli("worker", "--burst").returncode == 0
     alerts = json.loads(run_cli("alerts", "--json").stdout)

@@ -237,3 +237,54 @@ def test_a_secret_in_the_storage_url_stops_every_command() -> None:
     with pytest.raises(ConfigError, match="ZENODO_EXPORT_STORAGE: a URL with user") as caught:
         load_settings(storage="s3://AKIAEXAMPLE:wJalrXUtn@bucket/prefix")
     assert "wJalrXUtn" not in str(caught.value)
+
+
+def test_content_staged_again_survives_a_sweep_of_its_old_holder(
+    sqlite_store: Store, settings: Settings, files: FilesStore, make_file: Write
+) -> None:
+    """The sweep deletes only keys written before the retention: fresh content stays.
+
+    A command may stage content identical to an expired export's while a sweep runs (after
+    the sweep read the exports, before it deletes); staging refreshes the key's time, so the
+    key stays for the new export.
+    """
+    import os
+
+    from sqlalchemy import update
+
+    from zenodo_export.store import DataExport
+
+    path = make_file("again.csv", "same\n")
+    old_id = create_and_queue(sqlite_store, staging=files, **seed_attributes([path]))
+    run_burst(sqlite_store, settings)
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+    with sqlite_store.transaction() as session:
+        session.execute(
+            update(DataExport).where(DataExport.id == old_id).values(finished_exporting_at=long_ago)
+        )
+    [key] = files.listing("blobs")
+    os.utime(files.path(key), (long_ago.timestamp(), long_ago.timestamp()))
+    stage_files(files, [path])  # staged again, not yet queued: no export holds it yet
+
+    report = sweep_store(sqlite_store, files, retention_days=30)
+    assert report.exports == 1 and report.files == 0 and report.bytes_freed == 0
+    assert files.exists(key), "the content staged again was removed"
+
+
+def test_a_worker_that_cannot_use_the_files_store_does_not_start(
+    settings: Settings, tmp_path: Path, sandbox: Any
+) -> None:
+    """A worker whose store is unusable stops at start, in one line: no job fails for it."""
+    import subprocess
+
+    from tests.fixtures.cli import CLI, sandbox_environment
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env = sandbox_environment(sandbox, tmp_path, ZENODO_EXPORT_STORAGE=str(blocker / "store"))
+    done = subprocess.run(
+        [*CLI, "worker", "--burst"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 3, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert "ZENODO_EXPORT_STORAGE" in line and "Traceback" not in done.stderr

@@ -12,6 +12,7 @@ import typer
 from zenodo_export.cli.app import app
 from zenodo_export.cli.context import opened_store, require_token, settings
 from zenodo_export.exports.kinds import schedule_janitor
+from zenodo_export.filestore import files_store
 from zenodo_export.jobs.outage import Outage
 from zenodo_export.jobs.worker import Worker
 from zenodo_export.kinds import job_runner
@@ -58,6 +59,7 @@ def worker_command(
         fmt=log_format or config.log_format,
         secrets=secrets_of(config),
     )
+    files_store(config).probe()  # a worker that cannot read the files store would fail jobs
     with opened_store(config, migrate=False) as store:
         # A worker started during a database outage waits for the database, as it would later.
         outage = Outage()

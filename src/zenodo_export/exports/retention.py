@@ -3,8 +3,10 @@
 An export's staged files are kept while it may still run (pending, processing, or failed with
 a job still queued or running), and for ``ZENODO_EXPORT_STORAGE_RETENTION_DAYS`` after it was
 published or failed for good, so that a retry can still use them. Content is shared (one key
-per content): a key is removed only once every export holding it is past its retention. The
-export notes ``staged_removed_at``; a retry after that fails, naming the missing file.
+per content): a key is removed only once every export holding it is past its retention, and
+only when it was itself written longer ago than that (staging content already stored
+refreshes its time, so a sweep never removes what a new export just staged). The export
+notes ``staged_removed_at``; a retry after that fails, naming the missing file.
 
 Also removed once past the retention: the part files of a snapshot failed for good, and blobs
 no export holds (a command that died between staging and its transaction). Temporary objects
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 
@@ -128,17 +130,17 @@ def sweep_store(
     holders = holders_of(store)
     plan = plan_sweep(holders, now=now, retention=retention)
     held = {key for h in holders for key in h.keys}
+    # Listed after the exports were read: content staged again since (its time refreshed)
+    # is not old enough to go, even when the export that held it before is.
     aged = files.aged_listing("blobs")
-    orphans = {
-        key: size
-        for key, (size, modified) in aged.items()
-        if key not in held and modified is not None and modified + retention <= now
-    }
+    old = {key for key, (_, modified) in aged.items() if _older(modified, retention, now)}
+    plan = replace(plan, keys={key: size for key, size in plan.keys.items() if key in old})
+    orphans = {key: size for key, (size, _) in aged.items() if key not in held and key in old}
     grace = dt.timedelta(seconds=TMP_GRACE_SECONDS)
     temporary = {
         key: size
         for key, (size, modified) in files.aged_listing("tmp").items()
-        if modified is not None and modified + grace <= now
+        if _older(modified, grace, now)
     }
     report = SweepReport(
         exports=len(plan.expired),
@@ -155,6 +157,10 @@ def sweep_store(
         files.delete_folder(f"snapshots/{snapshot_id}")
     _note_removed(store, plan.expired, now)
     return report
+
+
+def _older(modified: dt.datetime | None, age: dt.timedelta, now: dt.datetime) -> bool:
+    return modified is not None and modified + age <= now
 
 
 def _note_removed(store: Store, export_ids: Iterable[int], now: dt.datetime) -> None:

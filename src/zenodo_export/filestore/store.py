@@ -142,8 +142,11 @@ class FilesStore:
             make_private_directory(Path(self.path(key)).parent)
 
     def _settle(self, temporary: str, key: str, *, replace: bool) -> None:
-        if not replace and self.fs.exists(self.path(key)):
-            self.fs.rm(self.path(temporary))  # the same content is there already
+        # The same content stored already is kept, its time refreshed: a sweep removes only
+        # keys written longer ago than the retention, so content staged again now stays.
+        if not replace and self.location.local and os.path.exists(self.path(key)):
+            os.utime(self.path(key))
+            os.remove(self.path(temporary))
             return
         self._make_parent(key)
         if self.location.local:
@@ -151,6 +154,16 @@ class FilesStore:
             os.replace(self.path(temporary), self.path(key))
         else:
             self.fs.mv(self.path(temporary), self.path(key))
+
+    def probe(self) -> None:
+        """Write a small file, read it back and remove it; raise as any write or read would."""
+        content = b"zenodo-export probe\n"
+        written = self.write([content], f"tmp/probe-{uuid.uuid4().hex}", what="a probe")
+        try:
+            if b"".join(self.chunks(written.key)) != content:
+                raise StorageUnavailable(f"files store {self.shown}: gave back other bytes")
+        finally:
+            self.delete(written.key)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -290,6 +303,10 @@ class FilesStore:
         if isinstance(exc, NotADirectoryError) and writing:
             return ConfigError(f"setting {SETTING}: {self.shown} is not a folder")
         if name in CONFIG_PROBLEMS or "credentials" in str(exc).lower():
+            if not writing:  # a worker without credentials: others may have them, retry later
+                return StorageUnavailable(
+                    f"files store {self.shown}: reading {what}: no usable credentials here ({name})"
+                )
             return ConfigError(
                 f"setting {SETTING}: {self.shown}: no usable credentials ({name}); set them as "
                 "the storage library reads them (for S3: AWS_ACCESS_KEY_ID and "
