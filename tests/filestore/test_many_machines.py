@@ -1,8 +1,9 @@
 """Three machines played on one: a creating process and two workers that share no local path.
 
 Each "machine" has its own HOME and data dir; they share only what a real deployment shares:
-the database, the sandbox (Zenodo) and the files store, a folder that only the
-``ZENODO_EXPORT_STORAGE`` setting names. The creating machine queues 20 exports, one report
+the database, the sandbox (Zenodo) and the files store, which only the
+``ZENODO_EXPORT_STORAGE`` setting names: a folder (a shared mount), or an S3 bucket (moto's
+server on loopback stands in for S3). The creating machine queues 20 exports, one report
 and one snapshot; the workers, started afterwards, take turns so that the snapshot's chunks
 land on both. Everything is published once, each file with the md5 of what was queued.
 """
@@ -22,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.filestore.conftest import S3
 from tests.fixtures.cli import CLI, sandbox_environment
 from tests.reports.conftest import create_works, report_config, write_config
 from tests.snapshots.api_server import ApiServer
@@ -41,7 +43,7 @@ def api() -> Iterator[ApiServer]:
 
 
 def machine(
-    sandbox: Any, tmp_path: Path, name: str, database_url: str, **extra: str
+    sandbox: Any, tmp_path: Path, name: str, database_url: str, storage: str, **extra: str
 ) -> dict[str, str]:
     """Return the environment of one machine: its own HOME and data dir, the shared rest."""
     home = tmp_path / name
@@ -52,7 +54,7 @@ def machine(
         HOME=str(home),
         DATABASE_URL=database_url,
         ZENODO_EXPORT_DATA_DIR=str(home / "data"),
-        ZENODO_EXPORT_STORAGE=str(tmp_path / "shared-store"),
+        ZENODO_EXPORT_STORAGE=storage,
         ZENODO_EXPORT_LEASE_SECONDS="10",
         CREATOR="Doe, Jane",
         GITHUB_URL="https://github.com/example/tool",
@@ -106,13 +108,29 @@ def published(sandbox: Any) -> dict[int, dict[str, str]]:
     }
 
 
-def test_three_machines_share_only_the_database_and_the_store(
+def test_three_machines_share_only_the_database_and_a_folder(
     database_url: str, sandbox: Any, api: ApiServer, tmp_path: Path
 ) -> None:
     """20 exports, a report and a snapshot created on A are published by B and C, each once."""
-    creator = machine(sandbox, tmp_path, "a", database_url)
-    first = machine(sandbox, tmp_path, "b", database_url)
-    second = machine(sandbox, tmp_path, "c", database_url)
+    three_machines(database_url, str(tmp_path / "shared-store"), sandbox, api, tmp_path)
+
+
+def test_three_machines_share_postgresql_and_s3(
+    postgres_url: str, s3: S3, sandbox: Any, api: ApiServer, tmp_path: Path
+) -> None:
+    """The same flow with the store on S3 (moto's server on loopback stands in for it)."""
+    three_machines(postgres_url, s3.url("shared"), sandbox, api, tmp_path, **s3.env)
+    assert s3.keys("shared/snapshots/") == {}, "the snapshot's parts were removed once done"
+    assert s3.keys("shared/blobs/"), "the staged files are in the bucket"
+
+
+def three_machines(
+    database_url: str, storage: str, sandbox: Any, api: ApiServer, tmp_path: Path, **env: str
+) -> None:
+    """Play the three machines with ``storage`` as the files store; check every record."""
+    creator = machine(sandbox, tmp_path, "a", database_url, storage, **env)
+    first = machine(sandbox, tmp_path, "b", database_url, storage, **env)
+    second = machine(sandbox, tmp_path, "c", database_url, storage, **env)
     a = tmp_path / "a"
 
     sources = []
