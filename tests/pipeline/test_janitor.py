@@ -139,7 +139,13 @@ def test_janitor_command_dry_run_json(
         orphan = marked_draft(client, "no-such-export", make_file, installation=ours)
     result = run_cli("janitor", "--dry-run", "--grace", "0", "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"orphans": [orphan], "drafts_seen": 1, "dry_run": True}
+    nothing_swept = {"exports": 0, "files": 0, "bytes_freed": 0, "orphans": 0, "temporary": 0}
+    assert json.loads(result.stdout) == {
+        "orphans": [orphan],
+        "drafts_seen": 1,
+        "dry_run": True,
+        "files_store": nothing_swept,
+    }
     assert len(all_depositions(sandbox)) == 1
     assert run_cli("janitor", "--grace", "0").returncode == 0
     assert all_depositions(sandbox) == []

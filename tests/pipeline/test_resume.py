@@ -120,12 +120,21 @@ def test_a_marked_draft_from_a_dead_attempt_is_adopted(
     assert len(all_depositions(sandbox)) == 1
 
 
-def test_a_first_attempt_makes_only_the_three_calls_it_needs(
+def test_a_first_attempt_makes_only_the_four_calls_it_needs(
     sqlite_store: Store, settings: Settings, sandbox: Any, make_file: Any
 ) -> None:
-    """A fresh export: create (with its metadata), upload, publish; no search, no extra PUT."""
+    """A fresh export: create (marked), upload, the record's metadata (unmarked), publish.
+
+    No search, no other call; the published record carries no internal key.
+    """
     httpx.delete(f"{sandbox.base_url}/_sandbox/stats").raise_for_status()
-    queue(sqlite_store, [make_file("a.csv")])
+    export_id = queue(sqlite_store, [make_file("a.csv")])
     assert run_burst(sqlite_store, settings).counts == {"done": 1}
     stats = httpx.get(f"{sandbox.base_url}/_sandbox/stats").json()
-    assert stats["by_status"] == {"201": 2, "202": 1}
+    assert stats["by_status"] == {"201": 2, "200": 1, "202": 1}
+    with sqlite_store.transaction() as session:
+        export = get_export(session, export_id)
+        record_id, key = export.record_id, export.export_key
+    public = httpx.get(f"{sandbox.api_url}records/{record_id}").raise_for_status().text
+    assert key not in public and "export key" not in public
+    assert "Archived by zenodo-export." in public

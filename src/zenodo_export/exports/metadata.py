@@ -2,9 +2,11 @@
 
 Lagotto's mapping is the default (upload type ``dataset``, access right ``open``, license
 ``cc-zero``, creators as plain names, keywords, ``isSupplementTo`` the code repository).
-Every draft also carries a mark in ``notes`` naming its installation and its export key, so a
-draft created by an attempt that died before storing the deposition id can be found again and
-adopted, and so that the janitor of one installation never touches another's drafts.
+Every draft carries a mark in ``notes`` naming its installation and its export key while it is
+a draft, so that a draft created by an attempt that died before storing the deposition id can
+be found again and adopted, and so that the janitor of one installation never touches
+another's drafts. The metadata sent just before publishing is unmarked (``marked=False``):
+the published record says only "Archived by zenodo-export." and keeps no internal key.
 """
 
 from __future__ import annotations
@@ -46,10 +48,19 @@ def installation_in(metadata: dict[str, Any]) -> str | None:
     return _marked(metadata, INSTALLATION_PREFIX)
 
 
+PROVENANCE = "Archived by zenodo-export."
+"""The notes of a published record: where it came from, without any internal key."""
+
+
 def build_metadata(
-    spec: ExportSpec, *, export_key: str, installation: str, previous_doi: str | None = None
+    spec: ExportSpec,
+    *,
+    export_key: str,
+    installation: str,
+    previous_doi: str | None = None,
+    marked: bool = True,
 ) -> dict[str, Any]:
-    """Build the full Zenodo metadata for an export.
+    """Build the full Zenodo metadata for an export (a draft's, marked; or the record's).
 
     ``previous_doi`` is only given in ``related-identifier`` versioning mode, where the link
     to the previous version is Lagotto's ``isNewVersionOf`` relation.
@@ -63,7 +74,7 @@ def build_metadata(
         "keywords": list(spec.keywords),
         "access_right": spec.access_right,
         "related_identifiers": _related_identifiers(spec, previous_doi),
-        "notes": draft_mark(export_key, installation),
+        "notes": draft_mark(export_key, installation) if marked else PROVENANCE,
     }
     if spec.access_right in ("open", "embargoed"):
         metadata["license"] = spec.license

@@ -10,7 +10,7 @@ The order, and what is stored when:
    carrying this export's mark is adopted (only an earlier attempt can have left one); else
    one is created. Its id, bucket and concept id are stored at once;
 4. the files (``files.py``): each confirmed upload is recorded at once;
-5. the full metadata is PUT, unless this attempt created the draft with it;
+5. the record's metadata is PUT: the draft's, without the mark (no internal key is published);
 6. publish; the record's URL, DOI and ids are stored and ``finished_exporting_at`` stamped.
 
 A deposition found already published at step 3 (a publish whose answer was lost) goes
@@ -80,13 +80,14 @@ class RunStart:
     parent: Parent | None = None
     previous_doi: str | None = None
 
-    def metadata(self) -> dict[str, Any]:
-        """Return the full Zenodo metadata of the export."""
+    def metadata(self, *, marked: bool = True) -> dict[str, Any]:
+        """Return the full Zenodo metadata of the export: a draft's (marked) or the record's."""
         return build_metadata(
             self.spec,
             export_key=self.export_key,
             installation=self.installation,
             previous_doi=self.previous_doi,
+            marked=marked,
         )
 
 
@@ -138,15 +139,16 @@ class ExportRun:
             return
         local = local_files(snap.spec, self.files)
         self.progress.step(self.export_id, f"{len(local)} file(s) checked")
-        deposition, created = self._ensure_draft(snap)
+        deposition = self._ensure_draft(snap)
         if not deposition.is_published:
             FileSync(self.lease, self.drafts, self.export_id, self.progress, self.files).sync(
                 deposition, local, snap.uploads
             )
-            if not created:  # an adopted, resumed or new-version draft holds other metadata
-                self.progress.step(self.export_id, "sending the metadata")
-                self.lease.check()
-                self.client.update_metadata(deposition.id, snap.metadata())
+            # The record's metadata, without the draft's mark (its id is stored: the mark is no
+            # longer needed to find it); an adopted or new-version draft gets its metadata here.
+            self.progress.step(self.export_id, "sending the record's metadata")
+            self.lease.check()
+            self.client.update_metadata(deposition.id, snap.metadata(marked=False))
             self.progress.step(self.export_id, f"publishing deposition {deposition.id}")
             self.lease.check()
             deposition = self.drafts.publish(deposition.id)
@@ -192,26 +194,26 @@ class ExportRun:
 
     # Step 3 ------------------------------------------------------------------------------
 
-    def _ensure_draft(self, snap: RunStart) -> tuple[Deposition, bool]:
-        """Return the export's draft (or record), and whether this call created it."""
+    def _ensure_draft(self, snap: RunStart) -> Deposition:
+        """Return the export's draft (or record), its id stored."""
         if snap.deposition_id is not None:
-            return self._stored_deposition(snap.deposition_id), False
+            return self._stored_deposition(snap.deposition_id)
         if snap.parent is not None:
-            deposition, created = self._new_version_draft(snap.parent), False
+            deposition = self._new_version_draft(snap.parent)
         else:
-            deposition, created = self._plain_draft(snap)
+            deposition = self._plain_draft(snap)
         self._remember(deposition)
-        return deposition, created
+        return deposition
 
-    def _plain_draft(self, snap: RunStart) -> tuple[Deposition, bool]:
+    def _plain_draft(self, snap: RunStart) -> Deposition:
         # Only an earlier attempt can have left a draft (every attempt stamps the start first).
         adopted = None if snap.first_attempt else self.drafts.find_marked(snap.export_key)
         if adopted is not None:
             self.progress.step(self.export_id, f"adopting draft {adopted.id}")
-            return self.client.get_deposition(adopted.id), False
+            return self.client.get_deposition(adopted.id)
         self.progress.step(self.export_id, "creating the deposition")
         self.lease.check()
-        return self.drafts.create(snap.metadata(), export_key=snap.export_key), True
+        return self.drafts.create(snap.metadata(), export_key=snap.export_key)
 
     def _new_version_draft(self, parent: Parent) -> Deposition:
         draft = self.drafts.find_concept_draft(parent.concept_rec_id)
