@@ -84,7 +84,9 @@ def check_config_file(settings: Settings) -> list[CheckResult]:
         return [
             CheckResult("config", "ok", f"{config_file.path} not found: no reports or schedules")
         ]
-    schedules = sum(report.schedule is not None for report in config_file.reports.values())
+    schedules = sum(r.schedule is not None for r in config_file.reports.values()) + sum(
+        s.schedule is not None for s in config_file.snapshots.values()
+    )
     summary = (
         f"{config_file.path}: {len(config_file.reports)} report(s), {schedules} schedule(s), "
         f"{len(config_file.snapshots)} snapshot(s)"
@@ -133,9 +135,9 @@ def check_database(settings: Settings) -> CheckResult:
         if not store.is_migrated():
             return CheckResult(
                 "database",
-                "fail",
-                f"{store.url_for_display} is not migrated "
-                "(any zenodo-export command except check migrates it)",
+                "warn",
+                f"{store.url_for_display} is not migrated yet: any other command migrates it "
+                "(`zenodo-export list` does, and changes nothing else)",
             )
         return CheckResult("database", "ok", store.url_for_display)
     except ZenodoExportError as exc:

@@ -7,6 +7,7 @@ and pass it down. Lagotto's variable names (``ZENODO_KEY``, ``CREATOR``, ``GITHU
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,7 +61,7 @@ class Settings(BaseSettings):
     zenodo_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("ZENODO_TOKEN", "ZENODO_KEY")
     )
-    http_timeout: float = defaults.HTTP_TIMEOUT
+    http_timeout: float = Field(default=defaults.HTTP_TIMEOUT, gt=0)
     upload_chunk_size: int = Field(default=defaults.UPLOAD_CHUNK_SIZE, gt=0)
     max_attempts: int = Field(default=defaults.MAX_ATTEMPTS, ge=1)
     retry_base_seconds: float = Field(default=defaults.RETRY_BASE_SECONDS, ge=0)
@@ -111,6 +112,14 @@ class Settings(BaseSettings):
             raise PydanticCustomError("zenodo_url", problem)
         return value.strip()
 
+    @field_validator("data_dir")
+    @classmethod
+    def _usable_data_dir(cls, value: Path) -> Path:
+        problem = data_dir_problem(value.expanduser())
+        if problem is not None:
+            raise PydanticCustomError("data_dir", problem)
+        return value
+
     @field_validator("storage")
     @classmethod
     def _no_secret_in_storage(cls, value: str | None) -> str | None:
@@ -149,6 +158,22 @@ class Settings(BaseSettings):
     def config_path(self) -> Path:
         """The reports and schedules config file, defaulting to ``config.toml`` in the data dir."""
         return self.config if self.config is not None else self.data_dir / defaults.CONFIG_FILE
+
+
+def data_dir_problem(path: Path) -> str | None:
+    """Return why ``path`` cannot be the data dir (not a directory, not writable), or None.
+
+    A dir that does not exist yet is fine when its nearest existing parent is a writable dir.
+    """
+    existing = path.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a directory"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        verb = "is" if existing == path.absolute() else f"(where {path} would be created) is"
+        return f"{existing} {verb} not writable"
+    return None
 
 
 _PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&#\s]*", re.IGNORECASE)

@@ -28,7 +28,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
-from zenodo_export.errors import ConfigError, Conflict, DatabaseUnavailable
+from zenodo_export.errors import ConfigError, Conflict, DatabaseUnavailable, ZenodoExportError
 from zenodo_export.localfiles import create_private_file, make_private_directory, translated
 from zenodo_export.redact import mask_url, scrub
 from zenodo_export.store.migrations import HEAD
@@ -54,6 +54,15 @@ MISCONFIGURED = re.compile(
 )
 """Refusals that waiting will not cure: the settings are wrong (``ConfigError``), not the
 database away (``DatabaseUnavailable``)."""
+
+NOT_A_DATABASE = re.compile(r"file is not a database|file is encrypted")
+"""SQLite opening a file that is not a SQLite database."""
+
+FOREIGN_SCHEMA = re.compile(
+    r"table \S+ already exists|relation \S+ already exists|no such column|has no column named|"
+    r"column \S+ does not exist|UndefinedColumn"
+)
+"""Tables of another shape where ours should be: another program's database, not an outage."""
 
 _DRIVERS = {
     "sqlite": "sqlite+pysqlite",
@@ -87,10 +96,14 @@ def _sqlite_engine(url: URL) -> Engine:
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         path = Path(str(url.database)).expanduser()
-        with translated(path):
-            make_private_directory(path.parent)
-            # Before SQLite opens it, which would create it 0644; an empty file is a database.
-            create_private_file(path)
+        try:
+            with translated(path):
+                make_private_directory(path.parent)
+                # Before SQLite opens it, which would create it 0644; an empty file is one.
+                create_private_file(path)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise ConfigError(f"DATABASE_URL: cannot create {path}: {reason}") from None
         url = url.set(database=str(path))
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
     event.listen(engine, "connect", _on_sqlite_connect)
@@ -162,16 +175,30 @@ class Store:
         ``Conflict``."""
         try:
             yield
-        except (OperationalError, InterfaceError) as exc:
-            if MISCONFIGURED.search(str(exc)):
-                raise ConfigError(f"DATABASE_URL: {self._scrub(exc)}") from exc
-            raise DatabaseUnavailable(f"database unavailable: {self._scrub(exc)}") from exc
         except IntegrityError as exc:
             raise Conflict(f"database constraint violated: {self._scrub(exc)}") from exc
         except DBAPIError as exc:
-            if not exc.connection_invalidated:
+            problem = self._problem(exc)
+            if problem is None:
                 raise
-            raise DatabaseUnavailable(f"database unavailable: {self._scrub(exc)}") from exc
+            raise problem from exc
+
+    def _problem(self, exc: DBAPIError) -> ZenodoExportError | None:
+        """Return our error for a database error (None: a bug of ours, raised as it is)."""
+        text = str(exc)
+        shown = self.url_for_display
+        if MISCONFIGURED.search(text):
+            return ConfigError(f"DATABASE_URL: {self._scrub(exc)}")
+        if NOT_A_DATABASE.search(text):
+            return ConfigError(f"DATABASE_URL: {shown} is not a SQLite database file")
+        if FOREIGN_SCHEMA.search(text):
+            return ConfigError(
+                f"DATABASE_URL: {shown} holds tables of another shape ({self._scrub(exc)}); "
+                "give zenodo-export a database of its own"
+            )
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+            return DatabaseUnavailable(f"database unavailable: {self._scrub(exc)}")
+        return None
 
     def _scrub(self, exc: BaseException) -> str:
         password = self.engine.url.password

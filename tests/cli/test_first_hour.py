@@ -1,0 +1,115 @@
+"""What a new user hits in the first hour, through the real CLI: one line, the right exit code.
+
+Each case here was a traceback, a wrong exit code or a silent acceptance before (issue 11).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.cli import CLI
+from tests.fixtures.environment import clean_environment
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Run:
+    """Run the CLI with a fresh HOME and ``settings`` on top of a clean environment."""
+
+    def run_cli(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+        env = clean_environment(HOME=str(tmp_path / "home"), **settings)
+        return subprocess.run(
+            [*CLI, *args], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path
+        )
+
+    return run_cli
+
+
+def one_line(result: subprocess.CompletedProcess[str], code: int, *words: str) -> str:
+    """Check the command failed with ``code`` in one line holding ``words``; return it."""
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    for word in words:
+        assert word in line, line
+    return line
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("ZENODO_EXPORT_HTTP_TIMEOUT", "-5"),
+        ("ZENODO_EXPORT_HTTP_TIMEOUT", "0"),
+        ("ZENODO_URL", "zenodo.org/api/"),
+        ("ZENODO_URL", "ftp://zenodo.org/api/"),
+    ],
+)
+def test_bad_settings_stop_every_command_at_start(
+    name: str, value: str, run: Run, tmp_path: Path
+) -> None:
+    """A bad value is refused before anything is stored, naming the variable."""
+    data = tmp_path / "data"
+    one_line(run("list", **{name: value, "ZENODO_EXPORT_DATA_DIR": str(data)}), 3, name)
+    assert not data.exists(), "nothing is created before the settings are checked"
+
+
+@pytest.mark.parametrize("command", [["list"], ["demo", "--port", "0"], ["check"]])
+def test_a_data_dir_that_is_a_file_is_one_line(
+    command: list[str], run: Run, tmp_path: Path
+) -> None:
+    """``ZENODO_EXPORT_DATA_DIR`` on a file: one line naming it, for every command."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run(*command, ZENODO_EXPORT_DATA_DIR=str(blocker))
+    one_line(result, 3, "ZENODO_EXPORT_DATA_DIR", f"{blocker} is not a directory")
+
+
+def test_a_file_that_is_not_a_database_is_one_line(run: Run, tmp_path: Path) -> None:
+    """A SQLite URL on a text file is a setting to fix (exit 3), not an outage."""
+    path = tmp_path / "notes.db"
+    path.write_text("my notes, not a database\n")
+    one_line(
+        run("list", DATABASE_URL=f"sqlite:///{path}"),
+        3,
+        "DATABASE_URL",
+        "is not a SQLite database file",
+    )
+    assert path.read_text() == "my notes, not a database\n", "the file is left as it was"
+
+
+def test_a_database_of_another_program_is_one_line(run: Run, tmp_path: Path) -> None:
+    """Tables of another shape where ours go: exit 3 naming the table, nothing changed."""
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE data_exports (id INTEGER PRIMARY KEY, other TEXT)")
+        connection.execute("INSERT INTO data_exports VALUES (1, 'theirs')")
+    line = one_line(run("list", DATABASE_URL=f"sqlite:///{path}"), 3, "DATABASE_URL")
+    assert "tables of another shape" in line and "data_exports" in line
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT * FROM data_exports").fetchall() == [(1, "theirs")]
+
+
+def test_check_on_a_fresh_install_warns_and_counts_snapshot_schedules(
+    run: Run, tmp_path: Path
+) -> None:
+    """A newcomer's first ``check`` does not fail for an unmigrated database; schedules of
+    snapshots are counted."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[snapshots.works]\nurl = "http://127.0.0.1:9/api/works"\nschedule = "monthly"\n'
+    )
+    result = run(
+        "check",
+        ZENODO_EXPORT_DATA_DIR=str(tmp_path / "data"),
+        ZENODO_EXPORT_CONFIG=str(config),
+        SERVERNAME="example.org",
+    )
+    assert "warn" in result.stdout and "not migrated yet" in result.stdout, result.stdout
+    assert "1 schedule(s)" in result.stdout, result.stdout
+    assert "FAIL database" not in result.stdout
