@@ -5,6 +5,7 @@ Each case here was a traceback, a wrong exit code or a silent acceptance before 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 from collections.abc import Callable
@@ -113,3 +114,43 @@ def test_check_on_a_fresh_install_warns_and_counts_snapshot_schedules(
     assert "warn" in result.stdout and "not migrated yet" in result.stdout, result.stdout
     assert "1 schedule(s)" in result.stdout, result.stdout
     assert "FAIL database" not in result.stdout
+
+
+EXPORT = ["--title", "T", "--description", "D", "--keyword", "k", "--creator", "Doe, Jane",
+          "--code-repository-url", "https://github.com/example/tool"]  # fmt: skip
+
+
+def a_file(tmp_path: Path, name: str, text: str) -> str:
+    """Write a small file and return its path."""
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_wait_without_a_token_stores_nothing(
+    run_cli: Run, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """``export --wait`` with no token stops before queuing (a later worker would publish it)."""
+    env = {k: v for k, v in cli_env.items() if k != "ZENODO_TOKEN"}
+    path = a_file(tmp_path, "a.csv", "1\n")
+    one_line(run_cli("export", path, "--name", "n", *EXPORT, "--wait", env=env), 3, "ZENODO_TOKEN")
+    assert json.loads(run_cli("list", "--json").stdout) == []
+
+
+def test_wait_runs_the_earlier_version_first_when_no_worker_is_up(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    """An earlier export of the same name is queued and no worker runs: ``--wait`` publishes
+    both, in order, instead of waiting forever."""
+    first = run_cli("export", a_file(tmp_path, "v1.csv", "1\n"), "--name", "n", *EXPORT)
+    assert first.returncode == 0, first.stderr
+    second = run_cli(
+        "export", a_file(tmp_path, "v2.csv", "2\n"), "--name", "n", *EXPORT, "--wait",
+        "--json", timeout=120,
+    )  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    listed = {e["id"]: e for e in json.loads(run_cli("list", "--json").stdout)}
+    assert [e["state"] for e in listed.values()] == ["done", "done"]
+    earlier, later = listed[int(first.stdout)], json.loads(second.stdout)
+    assert earlier["finished_exporting_at"] < later["finished_exporting_at"]
+    assert earlier["concept_doi"] == later["concept_doi"], "the second is a new version"

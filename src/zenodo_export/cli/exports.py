@@ -84,6 +84,8 @@ def export_command(
     worker can upload them as they are now.
     """
     settings = load_settings()
+    if wait:  # before anything is stored: --wait without a token would leave it queued
+        require_token(settings, "--wait needs it to run the export here")
     attributes = {
         "name": name,
         "files": [str(path) for path in files],
@@ -122,10 +124,14 @@ def follow_export(store: Store, settings: Settings, export_id: int, *, quiet: bo
     progress: Progress = (
         LogProgress() if quiet or not err_console.is_terminal else (RichProgress(err_console))
     )
+
+    def notice(message: str) -> None:
+        err_console.print(message, highlight=False, soft_wrap=True)
+
     if isinstance(progress, RichProgress):
         with progress:
-            return follow(job_runner(store, settings, progress=progress), export_id)
-    return follow(job_runner(store, settings, progress=progress), export_id)
+            return follow(job_runner(store, settings, progress=progress), export_id, notice=notice)
+    return follow(job_runner(store, settings, progress=progress), export_id, notice=notice)
 
 
 def print_final(export: DataExport, as_json: bool) -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, opened_store, print_json
+from zenodo_export.cli.context import console, opened_store, print_json, require_token
 from zenodo_export.cli.exports import follow_export, print_created, print_final
 from zenodo_export.clock import utcnow
 from zenodo_export.config_file import load_config_file
@@ -41,6 +41,8 @@ def report_command(
 ) -> None:
     """Run a report now (query or files, README, zip) and queue its export; print its id."""
     settings = load_settings()
+    if wait:  # before anything is stored
+        require_token(settings, "--wait needs it to run the export here")
     config_file = load_config_file(settings)
     today = dt.datetime.now(ZoneInfo(config_file.schedules.timezone)).date()
     run = ReportRun(name=name, report=config_file.report(name), date=today)
