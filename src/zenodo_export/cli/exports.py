@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,11 +17,13 @@ from zenodo_export.errors import ZenodoExportError
 from zenodo_export.exports.follow import follow
 from zenodo_export.exports.progress import LogProgress, Progress
 from zenodo_export.exports.service import create_and_queue, retry_export
+from zenodo_export.exports.undo import cancel_export, delete_export, discard_draft
 from zenodo_export.exports.views import export_view
 from zenodo_export.filestore import files_store
 from zenodo_export.kinds import job_runner
 from zenodo_export.settings import Settings, load_settings
 from zenodo_export.store import DataExport, Store, get_export, list_exports
+from zenodo_export.zenodo.factory import client_factory
 
 State = Literal["pending", "processing", "done", "failed"]
 Versioning = Literal["native", "related-identifier", "none"]
@@ -120,7 +123,31 @@ def print_created(store: Store, export_id: int, as_json: bool) -> None:
 
 
 def follow_export(store: Store, settings: Settings, export_id: int, *, quiet: bool) -> DataExport:
+    """Run or watch the export to its end; Ctrl-C says what happens next (twice: cancels)."""
     require_token(settings, "--wait needs it to run the export here")
+    try:
+        return _follow_export(store, settings, export_id, quiet=quiet)
+    except KeyboardInterrupt:
+        err_console.print(
+            f"export {export_id} stays queued: a worker will publish it "
+            f"(`zenodo-export cancel {export_id}` stops it). Ctrl-C again within "
+            f"{SECOND_INTERRUPT_SECONDS} s cancels it now.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        try:
+            time.sleep(SECOND_INTERRUPT_SECONDS)
+        except KeyboardInterrupt:
+            cancel_export(store, export_id)
+            err_console.print(f"export {export_id} cancelled", highlight=False)
+        raise typer.Exit(130) from None
+
+
+SECOND_INTERRUPT_SECONDS = 3
+"""How long a second Ctrl-C during --wait cancels the export."""
+
+
+def _follow_export(store: Store, settings: Settings, export_id: int, *, quiet: bool) -> DataExport:
     progress: Progress = (
         LogProgress() if quiet or not err_console.is_terminal else (RichProgress(err_console))
     )
@@ -186,6 +213,40 @@ def show_command(
     for key, value in view.items():
         if value not in (None, {}, []):
             console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+
+
+@app.command("cancel")
+def cancel_command(export_id: Annotated[int, typer.Argument(help="The export's id.")]) -> None:
+    """Stop a queued, waiting or running export (or snapshot) and discard its draft.
+
+    A published record is never touched. `retry` queues a cancelled export again.
+    """
+    settings = load_settings()
+    with opened_store(settings) as store:
+        cancelled = cancel_export(store, export_id)
+        what = "stopped at its next step" if cancelled.was_running else "will not run"
+        console.print(f"export {export_id} cancelled: it {what}", highlight=False)
+        if cancelled.draft_id is None:
+            return
+        if settings.zenodo_token is None:
+            console.print(
+                f"its draft {cancelled.draft_id} stays on Zenodo (no ZENODO_TOKEN to delete it)",
+                highlight=False,
+            )
+            return
+        with client_factory(settings, store=store)() as client:
+            console.print(discard_draft(client, cancelled.draft_id), highlight=False)
+
+
+@app.command("delete")
+def delete_command(export_id: Annotated[int, typer.Argument(help="The export's id.")]) -> None:
+    """Delete an export that never reached Zenodo, with its staged files."""
+    settings = load_settings()
+    with opened_store(settings) as store:
+        freed = delete_export(store, files_store(settings), export_id)
+    console.print(
+        f"export {export_id} deleted; {freed} byte(s) of staged files removed", highlight=False
+    )
 
 
 @app.command("retry")

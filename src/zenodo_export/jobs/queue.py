@@ -24,7 +24,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -279,6 +279,31 @@ def _while_leased(store: Store, job: ClaimedJob, **values: Any) -> bool:
 def _settle(session: Session, job: ClaimedJob, **values: Any) -> None:
     hold(session, job)
     session.execute(update(Job).where(_leased(job)).values(**values), execution_options=_UNSYNCED)
+
+
+def cancel_in(session: Session, export_id: int, reason: str) -> int:
+    """Fail the export's queued or running jobs in the caller's transaction; return how many.
+
+    A running job's lease is taken away with it: its worker's next heartbeat or write finds
+    the job no longer its own (``LeaseLost``) and stops, writing nothing.
+    """
+    statement = (
+        update(Job)
+        .where(Job.export_id == export_id, Job.status.in_(ACTIVE_JOB_STATUSES))
+        .values(
+            status="failed",
+            last_error=reason,
+            finished_at=db_time(_dialect(session)),
+            **_NO_LEASE,
+        )
+        .returning(Job.id)
+    )
+    return len(session.execute(statement, execution_options=_UNSYNCED).all())
+
+
+def delete_jobs_in(session: Session, export_id: int) -> None:
+    """Delete every job of an export (it is being deleted), in the caller's transaction."""
+    session.execute(delete(Job).where(Job.export_id == export_id), execution_options=_UNSYNCED)
 
 
 def heartbeat(store: Store, job: ClaimedJob, *, lease_seconds: float) -> bool:
