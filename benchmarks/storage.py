@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from upload import Sandbox  # the same sandbox subprocess as the upload benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "zenodo_export"]
@@ -120,38 +121,6 @@ class Moto:
             "AWS_ENDPOINT_URL": self.url,
             "AWS_DEFAULT_REGION": "us-east-1",
         }
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-
-
-class Sandbox:
-    """A `zenodo-export sandbox` subprocess with a generous rate limit."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.port = free_port()
-        self.api_url = f"http://127.0.0.1:{self.port}/api/"
-        self.process = subprocess.Popen(
-            [
-                *CLI,
-                "sandbox",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(data_dir),
-                "--token",
-                TOKEN,
-                "--rate-limit",
-                "1000000/minute",
-                "--no-access-log",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        headers = {"Authorization": f"Bearer {TOKEN}"}
-        url = self.api_url + "deposit/depositions"
-        wait_until(lambda: httpx.get(url, headers=headers).raise_for_status(), "the sandbox")
 
     def stop(self) -> None:
         self.process.terminate()
