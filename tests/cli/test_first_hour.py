@@ -154,3 +154,17 @@ def test_wait_runs_the_earlier_version_first_when_no_worker_is_up(
     earlier, later = listed[int(first.stdout)], json.loads(second.stdout)
     assert earlier["finished_exporting_at"] < later["finished_exporting_at"]
     assert earlier["concept_doi"] == later["concept_doi"], "the second is a new version"
+
+
+def test_show_is_labelled_fields_and_json_ids_are_numbers(run_cli: Run, tmp_path: Path) -> None:
+    """``show`` prints one labelled field per line (no Python dict dumps); in ``--json`` every
+    id is a number, ``concept_rec_id`` as ``record_id``."""
+    path = a_file(tmp_path, "shown.csv", "1\n")
+    export_id = run_cli("export", path, "--name", "n", *EXPORT).stdout.strip()
+    assert run_cli("worker", "--burst").returncode == 0
+    text = run_cli("show", export_id).stdout
+    assert "{" not in text and "'" not in text, text
+    assert "record id: " in text and "  shown.csv:" in text and "    md5: " in text
+    view = json.loads(run_cli("show", export_id, "--json").stdout)
+    ids = ("id", "record_id", "concept_rec_id", "deposition_id", "attempts")
+    assert all(isinstance(view[key], int) for key in ids), {key: view[key] for key in ids}

@@ -142,7 +142,7 @@ def test_ctrl_c_during_wait_says_what_happens_and_twice_cancels(
             [*CLI, "export", str(path), "--name", f"w{presses}", *EXPORT, "--wait"],
             env=cli_env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        wait_for(lambda: len(depositions(sandbox)) > before, timeout=30)  # its draft exists
+        wait_for(lambda n=before: len(depositions(sandbox)) > n, timeout=30)  # its draft exists
         time.sleep(0.5)
         for _ in range(presses):
             waiting.send_signal(signal.SIGINT)

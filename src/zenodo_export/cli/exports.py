@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
@@ -210,9 +210,30 @@ def show_command(
     if as_json:
         print_json(view)
         return
+    for line in labelled(view):
+        console.print(line, highlight=False, soft_wrap=True)
+
+
+def labelled(view: dict[str, Any], indent: str = "", *, fields: bool = True) -> list[str]:
+    """Return an export's view as labelled lines (nested values indented), empty ones left out.
+
+    Field names read as words (``record_id`` -> ``record id``); file names stay as they are.
+    """
+    lines = []
     for key, value in view.items():
-        if value not in (None, {}, []):
-            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+        if value in (None, {}, [], ""):
+            continue
+        label = key.replace("_", " ") if fields else key
+        if isinstance(value, dict):
+            nested = labelled(value, indent + "  ", fields=key != "files")
+            lines += [f"{indent}{label}:", *nested]
+        elif isinstance(value, list):
+            items = [", ".join(f"{k}={v}" for k, v in i.items()) if isinstance(i, dict) else str(i)
+                     for i in value]  # fmt: skip
+            lines.append(f"{indent}{label}: {'; '.join(items)}")
+        else:
+            lines.append(f"{indent}{label}: {value}")
+    return lines
 
 
 @app.command("cancel")

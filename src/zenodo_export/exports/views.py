@@ -26,7 +26,10 @@ EXPORT_FIELDS = (
     "finished_exporting_at",
     "failed_at",
 )
-"""Keys of an export in JSON output, in order; ``data`` and ``files`` follow them."""
+"""Keys of an export in JSON output, in order; ``data`` and ``files`` follow them.
+
+Types: ``id``, ``record_id``, ``concept_rec_id``, ``deposition_id`` and ``attempts`` are
+numbers (or null); the times are ISO 8601 strings in UTC (or null); the rest are strings."""
 
 
 def _iso(value: Any) -> Any:
@@ -36,6 +39,9 @@ def _iso(value: Any) -> Any:
 def export_view(export: DataExport) -> dict[str, Any]:
     """Return an export as a JSON-ready dict (never holds a secret)."""
     view = {name: _iso(getattr(export, name)) for name in EXPORT_FIELDS}
+    concept = view.get("concept_rec_id")
+    if isinstance(concept, str) and concept.isdigit():
+        view["concept_rec_id"] = int(concept)  # every id is a number, as record_id is
     view["data"] = dict(export.data or {})
     view["files"] = {
         name: {"size": entry.get("size"), "md5": entry.get("md5")}
