@@ -168,3 +168,33 @@ def test_show_is_labelled_fields_and_json_ids_are_numbers(run_cli: Run, tmp_path
     view = json.loads(run_cli("show", export_id, "--json").stdout)
     ids = ("id", "record_id", "concept_rec_id", "deposition_id", "attempts")
     assert all(isinstance(view[key], int) for key in ids), {key: view[key] for key in ids}
+
+
+def test_show_says_what_a_waiting_export_waits_for(run_cli: Run, tmp_path: Path) -> None:
+    """A queued export shows its job: status, queue, next attempt (not only 'pending')."""
+    export_id = run_cli("export", a_file(tmp_path, "w.csv", "1\n"), "--name", "n", *EXPORT)
+    view = json.loads(run_cli("show", export_id.stdout.strip(), "--json").stdout)
+    assert view["job"]["status"] == "queued" and view["job"]["queue"] == "default"
+    assert view["job"]["next_attempt_at"]
+    assert "next attempt at: " in run_cli("show", export_id.stdout.strip()).stdout
+
+
+def test_a_long_upload_logs_how_far_it_is(caplog: pytest.LogCaptureFixture) -> None:
+    """The worker's log says how far a large upload is, at an interval, not once per chunk."""
+    import logging
+
+    from zenodo_export.exports.progress import LogProgress
+
+    progress = LogProgress(every=0.0)
+    with caplog.at_level(logging.INFO, logger="zenodo_export.exports"):
+        progress.file_started(7, "big.bin", 200_000_000)
+        progress.advance(7, "big.bin", 90_000_000)
+        progress.file_done(7, "big.bin")
+    assert "export 7: big.bin 45% (90.0 of 200.0 MB)" in caplog.text
+    quiet = LogProgress()
+    with caplog.at_level(logging.INFO, logger="zenodo_export.exports"):
+        caplog.clear()
+        quiet.file_started(8, "b", 10)
+        for _ in range(100):
+            quiet.advance(8, "b", 1)
+    assert "%" not in caplog.text, "a quick upload logs no progress lines"

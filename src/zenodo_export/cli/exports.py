@@ -20,9 +20,10 @@ from zenodo_export.exports.service import create_and_queue, retry_export
 from zenodo_export.exports.undo import cancel_export, delete_export, discard_draft
 from zenodo_export.exports.views import export_view
 from zenodo_export.filestore import files_store
+from zenodo_export.jobs import queue
 from zenodo_export.kinds import job_runner
 from zenodo_export.settings import Settings, load_settings
-from zenodo_export.store import DataExport, Store, get_export, list_exports
+from zenodo_export.store import DataExport, Job, Store, get_export, list_exports
 from zenodo_export.zenodo.factory import client_factory
 
 State = Literal["pending", "processing", "done", "failed"]
@@ -207,11 +208,24 @@ def show_command(
     settings = load_settings()
     with opened_store(settings) as store, store.transaction() as session:
         view = export_view(get_export(session, export_id))
+        job = queue.active_job_for_export(session, export_id)
+        view["job"] = job_view(job) if job is not None else None
     if as_json:
         print_json(view)
         return
     for line in labelled(view):
         console.print(line, highlight=False, soft_wrap=True)
+
+
+def job_view(job: Job) -> dict[str, Any]:
+    """Return what a person waiting wants to know of an export's active job."""
+    view: dict[str, Any] = {"status": job.status, "queue": job.queue, "attempts": job.attempts}
+    if job.status == "queued":
+        view["next_attempt_at"] = job.run_at.isoformat()
+    else:
+        view["running_on"] = job.locked_by
+    view["waiting_because"] = job.last_error or None
+    return view
 
 
 def labelled(view: dict[str, Any], indent: str = "", *, fields: bool = True) -> list[str]:

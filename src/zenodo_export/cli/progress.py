@@ -20,6 +20,7 @@ class RichProgress(LogProgress):
     """Show each upload as a progress bar and each step as a line, on ``console``."""
 
     def __init__(self, console: Console) -> None:
+        super().__init__()
         self.console = console
         self.progress = Progress(
             TextColumn("{task.description}"),

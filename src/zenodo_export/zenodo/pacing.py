@@ -12,6 +12,7 @@ is kept in the database (``zenodo_export.store.ratelimit``).
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from zenodo_export import defaults
 from zenodo_export.errors import RateLimited
 from zenodo_export.rates import PERIOD_SECONDS, parse_rates
+
+log = logging.getLogger("zenodo_export.zenodo")
 
 
 @dataclass(frozen=True)
@@ -122,5 +125,12 @@ class Pacer:
                     f"the request budget {turn.budget} shared by every worker of this token "
                     f"(ZENODO_EXPORT_RATE_LIMITS) is used up for {turn.wait:.0f} s",
                     retry_after=turn.wait,
+                )
+            if turn.wait >= 1:
+                log.info(
+                    "waiting %.0f s for the request budget %s shared by every worker of this "
+                    "token (ZENODO_EXPORT_RATE_LIMITS)",
+                    turn.wait,
+                    turn.budget,
                 )
             self.sleep(turn.wait)
