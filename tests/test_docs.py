@@ -38,3 +38,29 @@ def test_every_command_and_option_is_in_the_readme(name: str, command: Any) -> N
     for param in command.params:
         if param.param_type_name == "option" and param.opts[0] != "--help":
             assert param.opts[0] in README, f"{name} {param.opts[0]}"
+
+
+def test_the_readme_python_example_runs_as_written(tmp_path: Path) -> None:
+    """The README's Python example, run word for word, queues one export with its file staged."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.fixtures.environment import clean_environment
+
+    snippet = README.split("```python\n", 1)[1].split("```", 1)[0]
+    env = clean_environment(
+        HOME=str(tmp_path / "home"), ZENODO_EXPORT_DATA_DIR=str(tmp_path / "data")
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", snippet], env=env, cwd=tmp_path, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    listed = subprocess.run(
+        [sys.executable, "-m", "zenodo_export", "show", "1", "--json"], env=env, cwd=tmp_path,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    view = json.loads(listed.stdout)
+    assert view["name"] == "alm_combined_stats_report" and view["state"] == "pending"
+    assert view["job"]["status"] == "queued" and view["data"]["staged"]

@@ -198,3 +198,13 @@ def test_a_long_upload_logs_how_far_it_is(caplog: pytest.LogCaptureFixture) -> N
         for _ in range(100):
             quiet.advance(8, "b", 1)
     assert "%" not in caplog.text, "a quick upload logs no progress lines"
+
+
+def test_help_says_keyword_is_required_as_it_is(run: Run) -> None:
+    """``--help`` marks ``--keyword`` required, and leaving it out says so (exit 2)."""
+    helped = run("export", "--help")
+    assert "--keyword" in helped.stdout
+    after = helped.stdout.split("--keyword", 1)[1].split("--", 1)[0]
+    assert "[required]" in after
+    missing = run("export", "x.csv", "--name", "n", "--title", "T", "--description", "D")
+    assert missing.returncode == 2 and "Missing option '--keyword'" in missing.stderr

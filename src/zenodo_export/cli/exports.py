@@ -42,10 +42,10 @@ def export_command(
     name: Annotated[str, typer.Option(help="Internal name; exports of one name are versions.")],
     title: Annotated[str, typer.Option(help="Title of the Zenodo record.")],
     description: Annotated[str, typer.Option(help="Description of the Zenodo record.")],
+    keyword: Annotated[list[str], typer.Option(help="A keyword, repeatable (one at least).")],
     creator: Annotated[
         list[str] | None, typer.Option(help="A creator's name, repeatable [default: $CREATOR].")
     ] = None,
-    keyword: Annotated[list[str] | None, typer.Option(help="A keyword, repeatable.")] = None,
     publication_date: Annotated[
         str | None, typer.Option(help="YYYY-MM-DD [default: today].")
     ] = None,
@@ -96,7 +96,7 @@ def export_command(
         "title": title,
         "description": description,
         "creators": creator or ([settings.creator] if settings.creator else []),
-        "keywords": keyword or [],
+        "keywords": keyword,
         "publication_date": publication_date or dt.date.today().isoformat(),
         "code_repository_url": code_repository_url or settings.github_url or "",
         "license": license or settings.license,
