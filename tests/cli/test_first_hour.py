@@ -208,3 +208,23 @@ def test_help_says_keyword_is_required_as_it_is(run: Run) -> None:
     assert "[required]" in after
     missing = run("export", "x.csv", "--name", "n", "--title", "T", "--description", "D")
     assert missing.returncode == 2 and "Missing option '--keyword'" in missing.stderr
+
+
+def test_at_80_columns_ids_urls_and_uuids_stay_whole(
+    run_cli: Run, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """``list`` and ``alerts`` on an 80-column terminal: what a person copies is never cut;
+    every line fits."""
+    env = {**cli_env, "COLUMNS": "80"}
+    long_name = "a_rather_long_export_name_for_the_monthly_report_" * 2
+    done = run_cli("export", a_file(tmp_path, "ok.csv", "1\n"), "--name", long_name, *EXPORT)
+    path = Path(a_file(tmp_path, "gone.csv", "2\n"))
+    run_cli("export", str(path), "--in-place", "--name", "failing", *EXPORT)
+    path.unlink()
+    assert run_cli("worker", "--burst").returncode == 0
+    url = json.loads(run_cli("show", done.stdout.strip(), "--json").stdout)["url"]
+    listed = run_cli("list", env=env).stdout
+    assert url in listed and all(len(line) <= 80 for line in listed.splitlines())
+    [alert] = json.loads(run_cli("alerts", "--json").stdout)
+    shown = run_cli("alerts", env=env).stdout
+    assert alert["uuid"] in shown and all(len(line) <= 80 for line in shown.splitlines())

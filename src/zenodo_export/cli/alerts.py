@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, opened_store, print_json
+from zenodo_export.cli.context import console, folded, opened_store, print_json, whole
 from zenodo_export.exports.views import alert_view
 from zenodo_export.settings import load_settings
 from zenodo_export.store import list_alerts, resolve_alert
@@ -32,7 +32,8 @@ def alerts_command(
     if as_json:
         print_json(views)
         return
-    table = Table("uuid", "export", "level", "created", "error")
+    uuids = [view["uuid"] for view in views]
+    table = Table(whole("uuid", uuids), "export", "level", "created", folded("error"))
     for view in views:
         table.add_row(
             view["uuid"],

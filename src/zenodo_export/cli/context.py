@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.table import Column
 
 from zenodo_export.errors import ConfigError
 from zenodo_export.settings import Settings, load_settings
@@ -49,3 +50,14 @@ def opened_store(settings: Settings, *, migrate: bool = True) -> Iterator[Store]
 def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON on stdout."""
     sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def whole(header: str, values: list[str]) -> Column:
+    """A table column whose values are never cut: ids, UUIDs, URLs a person copies."""
+    width = max([len(header), *(len(value) for value in values)])
+    return Column(header, no_wrap=True, min_width=width)
+
+
+def folded(header: str) -> Column:
+    """A table column whose long values wrap onto more lines (names, messages)."""
+    return Column(header, overflow="fold")

@@ -11,7 +11,15 @@ import typer
 from rich.table import Table
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, err_console, opened_store, print_json, require_token
+from zenodo_export.cli.context import (
+    console,
+    err_console,
+    folded,
+    opened_store,
+    print_json,
+    require_token,
+    whole,
+)
 from zenodo_export.cli.progress import RichProgress
 from zenodo_export.errors import ZenodoExportError
 from zenodo_export.exports.follow import follow
@@ -187,15 +195,22 @@ def list_command(
         if as_json:
             print_json([export_view(export) for export in exports])
             return
-        table = Table("id", "name", "state", "created", "url / last error")
-        for export in exports:
-            table.add_row(
-                str(export.id),
-                export.name,
-                export.state,
-                export.created_at.strftime("%Y-%m-%d %H:%M"),
-                export.url or (export.last_error or ""),
-            )
+        urls = [export.url for export in exports if export.url]
+        errors = any(export.last_error and not export.url for export in exports)
+        created = [export.created_at.strftime("%Y-%m-%d %H:%M") for export in exports]
+        table = Table(
+            whole("id", [str(export.id) for export in exports]),
+            folded("name"),
+            whole("state", [export.state for export in exports]),
+            whole("created", created),
+            *([whole("url", urls)] if urls else []),
+            *([folded("last error")] if errors or not urls else []),
+        )
+        for export, made in zip(exports, created, strict=True):
+            cells = [export.url or ""] if urls else []
+            if errors or not urls:
+                cells.append("" if export.url else export.last_error or "")
+            table.add_row(str(export.id), export.name, export.state, made, *cells)
         console.print(table)
 
 
