@@ -109,10 +109,13 @@ def published(sandbox: Any) -> dict[int, dict[str, str]]:
 
 
 def test_three_machines_share_only_the_database_and_a_folder(
-    database_url: str, sandbox: Any, api: ApiServer, tmp_path: Path
+    sqlite_url: str, sandbox: Any, api: ApiServer, tmp_path: Path
 ) -> None:
-    """20 exports, a report and a snapshot created on A are published by B and C, each once."""
-    three_machines(database_url, str(tmp_path / "shared-store"), sandbox, api, tmp_path)
+    """20 exports, a report and a snapshot created on A are published by B and C, each once.
+
+    (SQLite stands in for the shared database here; the S3 case below uses PostgreSQL.)
+    """
+    three_machines(sqlite_url, str(tmp_path / "shared-store"), sandbox, api, tmp_path)
 
 
 def test_three_machines_share_postgresql_and_s3(
