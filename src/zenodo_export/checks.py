@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from zenodo_export.config_file import ReportEntry, SnapshotEntry, load_config_file
-from zenodo_export.errors import ConfigError, ZenodoExportError
+from zenodo_export.errors import AuthRejected, ConfigError, ZenodoExportError, ZenodoNotFound
 from zenodo_export.filestore import files_store
 from zenodo_export.redact import mask_url, scrub
 from zenodo_export.reports import missing_settings
@@ -157,16 +157,37 @@ def check_files_store(settings: Settings) -> CheckResult:
     return CheckResult("files store", "ok", f"{files.shown} (written, read, removed)")
 
 
+NO_DEPOSITION = 0
+"""A deposition id that never exists: publishing it shows the token's scope, changing nothing."""
+
+
 def check_zenodo(settings: Settings) -> CheckResult:
-    """Check that Zenodo answers and accepts the token."""
+    """Check that Zenodo answers, accepts the token, and lets it publish.
+
+    The publish scope (``deposit:actions``) is probed by asking to publish a deposition that
+    does not exist: a token with the scope gets 404, one without it 403; nothing is created.
+    """
     if settings.zenodo_token is None:
         return CheckResult("zenodo", "fail", "no token to try")
     try:
         with client_factory(settings)() as client:
             client.list_depositions(size=1)
+            try:
+                client.publish(NO_DEPOSITION)
+            except ZenodoNotFound:
+                pass  # the scope is there: only the deposition is missing
+            except AuthRejected:
+                return CheckResult(
+                    "zenodo",
+                    "fail",
+                    "the token cannot publish: it lacks the deposit:actions scope (make a "
+                    "token with deposit:write and deposit:actions)",
+                )
     except ZenodoExportError as exc:
         return CheckResult("zenodo", "fail", scrubbed_echo(str(exc), settings))
-    return CheckResult("zenodo", "ok", f"{settings.zenodo_url} accepts the token")
+    return CheckResult(
+        "zenodo", "ok", f"{settings.zenodo_url} accepts the token (deposit:write and actions)"
+    )
 
 
 def scrubbed_echo(text: str, settings: Settings) -> str:

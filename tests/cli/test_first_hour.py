@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -228,3 +229,18 @@ def test_at_80_columns_ids_urls_and_uuids_stay_whole(
     [alert] = json.loads(run_cli("alerts", "--json").stdout)
     shown = run_cli("alerts", env=env).stdout
     assert alert["uuid"] in shown and all(len(line) <= 80 for line in shown.splitlines())
+
+
+def test_check_fails_a_token_that_cannot_publish(
+    sandbox_factory: Any, run_cli: Run, cli_env: dict[str, str]
+) -> None:
+    """A token without ``deposit:actions`` fails ``check`` (publish would be refused later);
+    the probe creates nothing on Zenodo."""
+    limited = sandbox_factory(tokens=["writer:deposit:write", "full"])
+    env = {**cli_env, "ZENODO_URL": limited.api_url, "ZENODO_TOKEN": "writer"}
+    checked = run_cli("check", env=env)
+    assert checked.returncode == 1
+    assert "lacks the deposit:actions scope" in checked.stdout
+    assert limited.admin("GET", "depositions") == []
+    full = run_cli("check", env={**env, "ZENODO_TOKEN": "full"})
+    assert "deposit:write and actions" in full.stdout

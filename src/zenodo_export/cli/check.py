@@ -25,6 +25,7 @@ def check_command(
         print_json([asdict(result) for result in results])
     else:
         for result in results:
-            console.print(f"{MARKS[result.status]} {result.name}: {result.detail}", highlight=False)
+            line = f"{MARKS[result.status]} {result.name}: {result.detail}"
+            console.print(line, highlight=False, soft_wrap=True)  # paths and URLs stay whole
     if any(result.status == "fail" for result in results):
         raise typer.Exit(1)
