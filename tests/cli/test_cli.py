@@ -149,3 +149,7 @@ def test_demo_publishes_to_the_local_sandbox_and_says_so(run_cli: Run, tmp_path:
     listed = json.loads(run_cli("list", "--json", env=env).stdout)
     assert [item["state"] for item in listed] == ["done"]
     assert (tmp_path / "home" / "zenodo-export.db").exists()
+    database = str(tmp_path / "home" / "zenodo-export.db")
+    assert any(line.endswith(database) for line in result.stdout.splitlines()), (
+        "the database path is broken across lines"
+    )

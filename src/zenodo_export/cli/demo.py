@@ -75,6 +75,7 @@ def demo_command(
             f"Started a local Zenodo sandbox at {sandbox.api_url} "
             "(a stand-in for Zenodo on this machine; nothing is sent to zenodo.org).",
             highlight=False,
+            soft_wrap=True,
         )
         local = settings.model_copy(
             update={"zenodo_url": sandbox.api_url, "zenodo_token": SecretStr(sandbox.token)}
@@ -100,11 +101,13 @@ def demo_command(
                 f"  URL: {final.url}\n  DOI: {final.doi} (a sandbox DOI: it does not "
                 f"resolve)\n  database: {store.url_for_display}",
                 highlight=False,
+                soft_wrap=True,  # a URL or a path is never broken across lines
             )
     console.print(
-        "\nThe sandbox has stopped; `zenodo-export sandbox` serves it again. To archive to "
-        "Zenodo for real, set ZENODO_URL (https://zenodo.org/api/ or "
-        "https://sandbox.zenodo.org/api/) and ZENODO_TOKEN, then run `zenodo-export export "
-        "FILE... --wait` (see --help).",
+        "\nThe sandbox has stopped; `zenodo-export sandbox` serves it again.\nTo archive to "
+        "Zenodo for real, set ZENODO_URL (https://zenodo.org/api/ or\n"
+        "https://sandbox.zenodo.org/api/) and ZENODO_TOKEN, then run\n"
+        "`zenodo-export export FILE... --wait` (see --help).",
         highlight=False,
+        soft_wrap=True,
     )
