@@ -122,7 +122,9 @@ def test_bad_inputs_give_one_line_errors(run_cli: Run, tmp_path: Path) -> None:
         run_cli("export", a_file(tmp_path, "empty.csv", ""), *EXPORT_ARGS), "empty.csv", "empty"
     )
     args = [*EXPORT_ARGS[:-4], "--publication-date", "2026-13-01", *EXPORT_ARGS[-2:]]
-    assert_one_line_error(run_cli("export", a_file(tmp_path), *args), "publication_date")
+    assert_one_line_error(
+        run_cli("export", a_file(tmp_path), *args), "--publication-date", "YYYY-MM-DD"
+    )
     assert_one_line_error(run_cli("show", "999"), "export 999")
     assert_one_line_error(run_cli("retry", "999"), "export 999")
     assert_one_line_error(run_cli("alerts", "resolve", "no-such-uuid"), "no-such-uuid")

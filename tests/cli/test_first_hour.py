@@ -244,3 +244,15 @@ def test_check_fails_a_token_that_cannot_publish(
     assert limited.admin("GET", "depositions") == []
     full = run_cli("check", env={**env, "ZENODO_TOKEN": "full"})
     assert "deposit:write and actions" in full.stdout
+
+
+def test_errors_name_the_flag_or_variable_in_plain_words(run: Run, tmp_path: Path) -> None:
+    """Not pydantic's wording ('Tuple should have at least 1 item'): the flag and what to do."""
+    path = a_file(tmp_path, "p.csv", "1\n")
+    data = str(tmp_path / "data")
+    no_creator = run("export", path, "--name", "n", "--title", "T", "--description", "D",
+                     "--keyword", "k", ZENODO_EXPORT_DATA_DIR=data)  # fmt: skip
+    line = one_line(no_creator, 4, "--creator (default: $CREATOR)", "needs at least 1 value")
+    assert "Tuple" not in line
+    attempts = run("list", ZENODO_EXPORT_DATA_DIR=data, ZENODO_EXPORT_MAX_ATTEMPTS="many")
+    one_line(attempts, 3, "ZENODO_EXPORT_MAX_ATTEMPTS: must be a whole number")

@@ -110,10 +110,10 @@ def test_a_file_name_with_a_line_break_is_refused(run: Run, tmp_path: Path) -> N
 @pytest.mark.parametrize(
     "option,value,field",
     [
-        ("--title", "Report \x1b[2J\x1b[31mOK", "title"),
-        ("--creator", "Doe\x1b]0;pwned\x07, Jane", "creators"),
-        ("--keyword", "data\rforged", "keywords"),
-        ("--description", "text\x07bell", "description"),
+        ("--title", "Report \x1b[2J\x1b[31mOK", "--title"),
+        ("--creator", "Doe\x1b]0;pwned\x07, Jane", "--creator (default: $CREATOR)"),
+        ("--keyword", "data\rforged", "--keyword"),
+        ("--description", "text\x07bell", "--description"),
     ],
 )
 def test_control_characters_in_metadata_are_refused(

@@ -92,7 +92,7 @@ def test_help_shows_the_defaults_of_the_one_model(run_cli: Run) -> None:
             ["--start-page", "4", "--stop-page", "2"],
             "error: stop_page: 2 is before the start page 4",
         ),
-        (["--concurrency", "0"], "error: concurrency: Input should be greater than or equal to 1"),
+        (["--concurrency", "0"], "error: concurrency: must be at least 1"),
     ],
 )
 def test_bad_option_is_one_line_naming_it(run_cli: Run, options: list[str], line: str) -> None:

@@ -21,7 +21,7 @@ from zenodo_export.cli.context import (
     whole,
 )
 from zenodo_export.cli.progress import RichProgress
-from zenodo_export.errors import ZenodoExportError
+from zenodo_export.errors import InvalidExport, ZenodoExportError
 from zenodo_export.exports.follow import follow
 from zenodo_export.exports.progress import LogProgress, Progress
 from zenodo_export.exports.service import create_and_queue, retry_export
@@ -38,6 +38,21 @@ State = Literal["pending", "processing", "done", "failed"]
 Versioning = Literal["native", "related-identifier", "none"]
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable format).")]
+
+
+FLAGS = {
+    "name": "--name",
+    "title": "--title",
+    "description": "--description",
+    "creators": "--creator (default: $CREATOR)",
+    "keywords": "--keyword",
+    "publication_date": "--publication-date",
+    "code_repository_url": "--code-repository-url (default: $GITHUB_URL)",
+    "license": "--license",
+    "version": "--version",
+    "communities": "--community",
+}
+"""The option of ``export`` that sets each attribute, named in its errors."""
 
 
 class ExportFailed(ZenodoExportError):
@@ -114,7 +129,10 @@ def export_command(
     }
     with opened_store(settings) as store:
         staging = None if in_place else files_store(settings)
-        export_id = create_and_queue(store, staging=staging, **attributes)
+        try:
+            export_id = create_and_queue(store, staging=staging, **attributes)
+        except InvalidExport as exc:
+            raise InvalidExport(FLAGS.get(exc.field, exc.field), exc.message) from None
         if not wait:
             print_created(store, export_id, as_json)
             return
