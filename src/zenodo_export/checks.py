@@ -7,11 +7,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 from zenodo_export.config_file import ReportEntry, SnapshotEntry, load_config_file
-from zenodo_export.errors import AuthRejected, ConfigError, ZenodoExportError, ZenodoNotFound
+from zenodo_export.errors import (
+    AuthRejected,
+    ConfigError,
+    Rejected,
+    ZenodoExportError,
+    ZenodoNotFound,
+)
 from zenodo_export.filestore import files_store
 from zenodo_export.redact import mask_url, scrub
 from zenodo_export.reports import missing_settings
-from zenodo_export.reports.query import ping
+from zenodo_export.reports.query import ping, prepare
 from zenodo_export.settings import Settings
 from zenodo_export.store import Store
 from zenodo_export.zenodo.factory import client_factory
@@ -120,11 +126,13 @@ def _check_report(name: str, report: ReportEntry) -> CheckResult:
         return CheckResult(label, "ok", f"{len(report.files)} file(s)")
     try:
         ping(name, report.database_url)
-    except ConfigError as exc:
+        if report.query is not None:
+            prepare(name, report.database_url, report.query, timeout_seconds=report.timeout_seconds)
+    except (ConfigError, Rejected) as exc:
         return CheckResult(label, "fail", str(exc))
     except ZenodoExportError as exc:
         return CheckResult(label, "warn", str(exc))
-    return CheckResult(label, "ok", "its database answers")
+    return CheckResult(label, "ok", "its database answers and plans the query (read only)")
 
 
 def check_database(settings: Settings) -> CheckResult:

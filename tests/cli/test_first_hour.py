@@ -256,3 +256,28 @@ def test_errors_name_the_flag_or_variable_in_plain_words(run: Run, tmp_path: Pat
     assert "Tuple" not in line
     attempts = run("list", ZENODO_EXPORT_DATA_DIR=data, ZENODO_EXPORT_MAX_ATTEMPTS="many")
     one_line(attempts, 3, "ZENODO_EXPORT_MAX_ATTEMPTS: must be a whole number")
+
+
+@pytest.mark.parametrize(
+    "query,status",
+    [
+        ("SELECT id, title FROM works", "ok"),
+        ("SELECT id, titel FROM works", "FAIL"),
+        ("SELEKT 1", "FAIL"),
+    ],
+)
+def test_check_plans_each_reports_sql(query: str, status: str, run: Run, tmp_path: Path) -> None:
+    """``check`` has the report's database plan its SQL, read only: a typo fails ``check``
+    rather than the first scheduled run; nothing is written to the database."""
+    works = tmp_path / "works.db"
+    with sqlite3.connect(works) as connection:
+        connection.execute("CREATE TABLE works (id INTEGER PRIMARY KEY, title TEXT)")
+    before = works.read_bytes()
+    config = tmp_path / "config.toml"
+    config.write_text(f"[reports.stats]\ndatabase_url = 'sqlite:///{works}'\nquery = '{query}'\n")
+    result = run(
+        "check", ZENODO_EXPORT_DATA_DIR=str(tmp_path / "data"), ZENODO_EXPORT_CONFIG=str(config)
+    )
+    [line] = [line for line in result.stdout.splitlines() if " report stats:" in line]
+    assert line.startswith(status), line
+    assert works.read_bytes() == before, "check wrote to the report's database"

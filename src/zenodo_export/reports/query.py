@@ -148,6 +148,19 @@ def ping(report: str, raw_url: str) -> None:
         pass
 
 
+def prepare(
+    report: str,
+    raw_url: str,
+    query: str,
+    *,
+    timeout_seconds: float = defaults.REPORT_TIMEOUT_SECONDS,
+) -> None:
+    """Have the database plan ``query`` without running it (``EXPLAIN``), read only; raise as
+    a run would (``Rejected`` naming the report for SQL that does not work)."""
+    with connected(report, raw_url, timeout_seconds=timeout_seconds) as connection:
+        connection.exec_driver_sql(_literal_percents(connection, f"EXPLAIN {query}")).fetchall()
+
+
 def query_to_csv(
     report: str,
     raw_url: str,
