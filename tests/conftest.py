@@ -10,6 +10,7 @@ from tests.fixtures.environment import is_setting
 
 pytest_plugins = [
     "tests.fixtures.cli",
+    "tests.fixtures.crawls",
     "tests.fixtures.database",
     "tests.fixtures.exports",
     "tests.fixtures.proxy",

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.cli import CLI
+from tests.fixtures.cli import CLI, one_line_error
 from tests.fixtures.environment import clean_environment
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -33,16 +33,6 @@ def run(tmp_path: Path) -> Run:
     return run_cli
 
 
-def one_line(result: subprocess.CompletedProcess[str], code: int, *words: str) -> str:
-    """Check the command failed with ``code`` in one line holding ``words``; return it."""
-    assert result.returncode == code, result.stderr
-    assert "Traceback" not in result.stderr
-    [line] = result.stderr.strip().splitlines()
-    for word in words:
-        assert word in line, line
-    return line
-
-
 @pytest.mark.parametrize(
     "name,value",
     [
@@ -57,7 +47,7 @@ def test_bad_settings_stop_every_command_at_start(
 ) -> None:
     """A bad value is refused before anything is stored, naming the variable."""
     data = tmp_path / "data"
-    one_line(run("list", **{name: value, "ZENODO_EXPORT_DATA_DIR": str(data)}), 3, name)
+    one_line_error(run("list", **{name: value, "ZENODO_EXPORT_DATA_DIR": str(data)}), 3, name)
     assert not data.exists(), "nothing is created before the settings are checked"
 
 
@@ -69,14 +59,14 @@ def test_a_data_dir_that_is_a_file_is_one_line(
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     result = run(*command, ZENODO_EXPORT_DATA_DIR=str(blocker))
-    one_line(result, 3, "ZENODO_EXPORT_DATA_DIR", f"{blocker} is not a directory")
+    one_line_error(result, 3, "ZENODO_EXPORT_DATA_DIR", f"{blocker} is not a directory")
 
 
 def test_a_file_that_is_not_a_database_is_one_line(run: Run, tmp_path: Path) -> None:
     """A SQLite URL on a text file is a setting to fix (exit 3), not an outage."""
     path = tmp_path / "notes.db"
     path.write_text("my notes, not a database\n")
-    one_line(
+    one_line_error(
         run("list", DATABASE_URL=f"sqlite:///{path}"),
         3,
         "DATABASE_URL",
@@ -91,7 +81,7 @@ def test_a_database_of_another_program_is_one_line(run: Run, tmp_path: Path) -> 
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE data_exports (id INTEGER PRIMARY KEY, other TEXT)")
         connection.execute("INSERT INTO data_exports VALUES (1, 'theirs')")
-    line = one_line(run("list", DATABASE_URL=f"sqlite:///{path}"), 3, "DATABASE_URL")
+    line = one_line_error(run("list", DATABASE_URL=f"sqlite:///{path}"), 3, "DATABASE_URL")
     assert "tables of another shape" in line and "data_exports" in line
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT * FROM data_exports").fetchall() == [(1, "theirs")]
@@ -134,7 +124,9 @@ def test_wait_without_a_token_stores_nothing(
     """``export --wait`` with no token stops before queuing (a later worker would publish it)."""
     env = {k: v for k, v in cli_env.items() if k != "ZENODO_TOKEN"}
     path = a_file(tmp_path, "a.csv", "1\n")
-    one_line(run_cli("export", path, "--name", "n", *EXPORT, "--wait", env=env), 3, "ZENODO_TOKEN")
+    one_line_error(
+        run_cli("export", path, "--name", "n", *EXPORT, "--wait", env=env), 3, "ZENODO_TOKEN"
+    )
     assert json.loads(run_cli("list", "--json").stdout) == []
 
 
@@ -252,10 +244,10 @@ def test_errors_name_the_flag_or_variable_in_plain_words(run: Run, tmp_path: Pat
     data = str(tmp_path / "data")
     no_creator = run("export", path, "--name", "n", "--title", "T", "--description", "D",
                      "--keyword", "k", ZENODO_EXPORT_DATA_DIR=data)  # fmt: skip
-    line = one_line(no_creator, 4, "--creator (default: $CREATOR)", "needs at least 1 value")
+    line = one_line_error(no_creator, 4, "--creator (default: $CREATOR)", "needs at least 1 value")
     assert "Tuple" not in line
     attempts = run("list", ZENODO_EXPORT_DATA_DIR=data, ZENODO_EXPORT_MAX_ATTEMPTS="many")
-    one_line(attempts, 3, "ZENODO_EXPORT_MAX_ATTEMPTS: must be a whole number")
+    one_line_error(attempts, 3, "ZENODO_EXPORT_MAX_ATTEMPTS: must be a whole number")
 
 
 @pytest.mark.parametrize(

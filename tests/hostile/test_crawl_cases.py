@@ -9,57 +9,27 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.snapshots.conftest import alert_messages, dump_pages, finished, snapshot_settings
+from tests.snapshots.conftest import crawl, dump_pages, failure, snapshot_settings
 from tests.snapshots.hostile_server import Answer, HostileServer, json_page, raw, redirect
 from zenodo_export.errors import InvalidExport
 from zenodo_export.settings import Settings
-from zenodo_export.snapshots import SnapshotRequest, create_snapshot, parse_request
+from zenodo_export.snapshots import parse_request
 from zenodo_export.snapshots.pagination import page_url
-from zenodo_export.store import DataExport, Store
+from zenodo_export.store import Store
 
 pytestmark = pytest.mark.hostile
-
-
-@pytest.fixture
-def home() -> Iterator[HostileServer]:
-    """The API a snapshot starts on."""
-    with HostileServer("127.0.0.1") as server:
-        yield server
-
-
-@pytest.fixture
-def other() -> Iterator[HostileServer]:
-    """Another host: nothing may reach it unless the crawl allows it."""
-    with HostileServer("127.0.0.2") as server:
-        yield server
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Crawl settings with short time-outs, so that stalling servers end the case quickly."""
     return snapshot_settings(tmp_path, http_timeout=1.0, crawl_page_seconds=2.0)
-
-
-def crawl(store: Store, settings: Settings, url: str, **options: Any) -> DataExport:
-    """Create a snapshot of ``url`` and run it to its end in this process."""
-    return finished(
-        store, settings, create_snapshot(store, settings, SnapshotRequest(url=url, **options))
-    )
-
-
-def failure(store: Store, snapshot: DataExport) -> str:
-    """Return the failed snapshot's one alert, checked to be one line without a traceback."""
-    assert snapshot.state == "failed", "the hostile page was taken"
-    [message] = alert_messages(store, snapshot.id)
-    assert "\n" not in message and "Traceback" not in message
-    return message
 
 
 def next_to(link: str, **extra: Any) -> Answer:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.cli import CLI
+from tests.fixtures.cli import CLI, one_line_error
 from tests.fixtures.environment import clean_environment
 
 pytestmark = pytest.mark.hostile
@@ -47,16 +47,6 @@ def run(tmp_path: Path) -> Run:
     (tmp_path / "good.csv").write_text("a,b\n1,2\n")
     assert run_cli(*EXPORT, "good.csv").returncode == 0
     return run_cli
-
-
-def refused(result: subprocess.CompletedProcess[str], code: int, *words: str) -> str:
-    """Check the CLI refused in one line with ``code``, naming ``words``; return the line."""
-    assert result.returncode == code, result.stderr
-    assert "Traceback" not in result.stderr
-    [line] = result.stderr.strip().splitlines()
-    for word in words:
-        assert word in line, line
-    return line
 
 
 def only_the_good_export(run: Run) -> None:
@@ -96,14 +86,14 @@ def test_export_files_that_are_not_files(
     make: Callable[[Path], str], words: tuple[str, ...], run: Run, tmp_path: Path
 ) -> None:
     """A pipe, a device or a loop is never read (it could block or never end): one line."""
-    refused(run(*EXPORT, make(tmp_path)), 4, "files:", *words)
+    one_line_error(run(*EXPORT, make(tmp_path)), 4, "files:", *words)
     only_the_good_export(run)
 
 
 def test_a_file_name_with_a_line_break_is_refused(run: Run, tmp_path: Path) -> None:
     """A line break in a file name would forge lines in listings and in the record."""
     (tmp_path / "fake\nREADME.txt").write_text("x")
-    refused(run(*EXPORT, "fake\nREADME.txt"), 4, "files:", "control character")
+    one_line_error(run(*EXPORT, "fake\nREADME.txt"), 4, "files:", "control character")
     only_the_good_export(run)
 
 
@@ -121,7 +111,7 @@ def test_control_characters_in_metadata_are_refused(
 ) -> None:
     """Terminal escapes, NUL, carriage returns and bells never reach a published record."""
     args = [*EXPORT[:-2], "--keyword", "k"] if option != "--keyword" else EXPORT[:-2]
-    refused(run(*args, option, value, "good.csv"), 4, f"{field}:", "control character")
+    one_line_error(run(*args, option, value, "good.csv"), 4, f"{field}:", "control character")
     only_the_good_export(run)
 
 
@@ -188,13 +178,13 @@ def test_config_files_that_are_not_config_files(
 ) -> None:
     """A config that is too deep, too big, not text or not a file: one line, exit 3."""
     path = make(tmp_path)
-    refused(run("schedule", "list", ZENODO_EXPORT_CONFIG=path), 3, *words)
+    one_line_error(run("schedule", "list", ZENODO_EXPORT_CONFIG=path), 3, *words)
     only_the_good_export(run)
 
 
 def test_a_snapshot_url_longer_than_2048_characters_is_refused(run: Run) -> None:
     """A URL no database column or server takes is refused before anything is stored."""
     url = "http://127.0.0.1:9/api?q=" + "a" * 3000
-    line = refused(run("snapshot", url), 4, "longer than 2048 characters")
+    line = one_line_error(run("snapshot", url), 4, "longer than 2048 characters")
     assert len(line) < 500, "the message repeats the whole URL"
     only_the_good_export(run)

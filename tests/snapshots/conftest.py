@@ -12,6 +12,7 @@ import pytest
 from tests.pipeline.conftest import run_burst
 from tests.snapshots.api_server import ApiServer
 from zenodo_export.settings import Settings
+from zenodo_export.snapshots import SnapshotRequest, create_snapshot
 from zenodo_export.store import DataExport, Store, get_export, list_alerts
 
 
@@ -66,3 +67,17 @@ def alert_messages(store: Store, export_id: int) -> list[str]:
     """Return the messages of the export's alerts."""
     with store.transaction() as session:
         return [alert.message for alert in list_alerts(session, export_id=export_id)]
+
+
+def crawl(store: Store, settings: Settings, url: str, **options: Any) -> DataExport:
+    """Create a snapshot of ``url`` and run it to its end in this process."""
+    request = SnapshotRequest(url=url, **options)
+    return finished(store, settings, create_snapshot(store, settings, request))
+
+
+def failure(store: Store, snapshot: DataExport) -> str:
+    """Return the failed snapshot's one alert, checked to be one line without a traceback."""
+    assert snapshot.state == "failed", "the snapshot did not fail"
+    [message] = alert_messages(store, snapshot.id)
+    assert "\n" not in message and "Traceback" not in message
+    return message

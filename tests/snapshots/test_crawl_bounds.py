@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.snapshots.conftest import alert_messages, dump_pages, finished
+from tests.snapshots.conftest import crawl, dump_pages, failure
 from tests.snapshots.hostile_server import (
     HostileServer,
     drip,
@@ -19,32 +18,10 @@ from tests.snapshots.hostile_server import (
     raw,
 )
 from zenodo_export.settings import Settings
-from zenodo_export.snapshots import SnapshotRequest, create_snapshot
 from zenodo_export.snapshots.pagination import page_url
-from zenodo_export.store import DataExport, Store
+from zenodo_export.store import Store
 
 pytestmark = pytest.mark.hostile
-
-
-@pytest.fixture
-def home() -> Iterator[HostileServer]:
-    """The API a snapshot crawls."""
-    with HostileServer("127.0.0.1") as server:
-        yield server
-
-
-def crawl(store: Store, settings: Settings, url: str, **options: Any) -> DataExport:
-    """Create a snapshot of ``url`` and run it to its end in this process."""
-    request = SnapshotRequest(url=url, **options)
-    return finished(store, settings, create_snapshot(store, settings, request))
-
-
-def failure(store: Store, snapshot: DataExport) -> str:
-    """Return the failed snapshot's one alert, checked to be one line without a traceback."""
-    assert snapshot.state == "failed"
-    [message] = alert_messages(store, snapshot.id)
-    assert "\n" not in message and "Traceback" not in message
-    return message
 
 
 def test_a_page_over_the_cap_fails_the_snapshot(

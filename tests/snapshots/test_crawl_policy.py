@@ -2,49 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from tests.snapshots.conftest import alert_messages, dump_pages, finished
+from tests.snapshots.conftest import crawl, dump_pages, failure
 from tests.snapshots.hostile_server import HostileServer, json_page, redirect
 from zenodo_export.config_file import parse_config_file
 from zenodo_export.errors import InvalidExport
 from zenodo_export.settings import Settings
-from zenodo_export.snapshots import SnapshotRequest, create_snapshot, parse_request
+from zenodo_export.snapshots import parse_request
 from zenodo_export.snapshots.policy import CrawlPolicy, shown
-from zenodo_export.store import DataExport, Store
+from zenodo_export.store import Store
 
 pytestmark = pytest.mark.hostile
-
-
-@pytest.fixture
-def home() -> Iterator[HostileServer]:
-    """The API a snapshot starts on (127.0.0.1)."""
-    with HostileServer("127.0.0.1") as server:
-        yield server
-
-
-@pytest.fixture
-def other() -> Iterator[HostileServer]:
-    """Another host (127.0.0.2): nothing may reach it unless allowed."""
-    with HostileServer("127.0.0.2") as server:
-        yield server
-
-
-def crawl(store: Store, settings: Settings, url: str, **options: object) -> DataExport:
-    """Create a snapshot of ``url`` and run it to its end in this process."""
-    request = SnapshotRequest(url=url, **options)  # type: ignore[arg-type]
-    return finished(store, settings, create_snapshot(store, settings, request))
-
-
-def one_line_failure(store: Store, snapshot: DataExport) -> str:
-    """Return the snapshot's one alert, after checking it failed with one clear line."""
-    assert snapshot.state == "failed"
-    [message] = alert_messages(store, snapshot.id)
-    assert "\n" not in message and "Traceback" not in message
-    return message
 
 
 def test_a_next_link_to_another_host_is_not_followed(
@@ -53,7 +25,7 @@ def test_a_next_link_to_another_host_is_not_followed(
     """``links.next`` to 127.0.0.2 fails the snapshot naming the link; 127.0.0.2 sees nothing."""
     away = other.route("/steal", json_page({"data": []}))
     start = home.route("/api", json_page({"data": [1], "links": {"next": away}}))
-    message = one_line_failure(sqlite_store, crawl(sqlite_store, crawl_settings, start))
+    message = failure(sqlite_store, crawl(sqlite_store, crawl_settings, start))
     assert f"page {away}: not requested" in message and "--allow-host" in message
     assert other.requests == []
 
@@ -64,7 +36,7 @@ def test_a_link_header_to_another_host_is_not_followed(
     """A ``Link: rel="next"`` header to another host is refused like a body link."""
     away = other.route("/steal", json_page([]))
     start = home.route("/api", json_page([1], headers={"Link": f'<{away}>; rel="next"'}))
-    message = one_line_failure(sqlite_store, crawl(sqlite_store, crawl_settings, start))
+    message = failure(sqlite_store, crawl(sqlite_store, crawl_settings, start))
     assert f"page {away}: not requested" in message
     assert other.requests == []
 
@@ -75,7 +47,7 @@ def test_a_redirect_to_another_host_is_refused(
     """A redirect to another host is refused before it is requested, naming both URLs."""
     away = other.route("/steal", json_page({"data": []}))
     start = home.route("/api", redirect(away))
-    message = one_line_failure(sqlite_store, crawl(sqlite_store, crawl_settings, start))
+    message = failure(sqlite_store, crawl(sqlite_store, crawl_settings, start))
     assert f"redirect to {away} refused" in message and start in message
     assert other.requests == []
 
@@ -87,7 +59,7 @@ def test_another_port_of_the_same_host_is_another_origin(
     with HostileServer("127.0.0.1") as second:
         away = second.route("/more", json_page({"data": []}))
         start = home.route("/api", json_page({"data": [1], "links": {"next": away}}))
-        message = one_line_failure(sqlite_store, crawl(sqlite_store, crawl_settings, start))
+        message = failure(sqlite_store, crawl(sqlite_store, crawl_settings, start))
         assert "is not the start URL's host" in message
         assert second.requests == []
 
@@ -115,7 +87,7 @@ def test_other_schemes_and_ipv6_loopback_are_refused(
 ) -> None:
     """Next links with another scheme, or to an IPv6 literal not allowed, fail the snapshot."""
     start = home.route("/api", json_page({"data": [1], "links": {"next": link}}))
-    message = one_line_failure(sqlite_store, crawl(sqlite_store, crawl_settings, start))
+    message = failure(sqlite_store, crawl(sqlite_store, crawl_settings, start))
     assert "not requested" in message
     assert home.requests == ["/api?page=1"]
 
@@ -127,7 +99,7 @@ def test_the_cloud_metadata_address_is_refused_even_when_allowed_as_a_host(
     link = "http://169.254.169.254/latest/meta-data/"
     start = home.route("/api", json_page({"data": [1], "links": {"next": link}}))
     snapshot = crawl(sqlite_store, crawl_settings, start, allow_hosts=("169.254.169.254",))
-    message = one_line_failure(sqlite_store, snapshot)
+    message = failure(sqlite_store, snapshot)
     assert "resolves to a link-local address; --allow-private allows it" in message
 
 
@@ -138,7 +110,7 @@ def test_too_many_redirects_fail_the_snapshot(
     start = home.route("/api", redirect("/round"))
     home.route("/round", redirect("/api"))
     settings = crawl_settings.model_copy(update={"crawl_max_redirects": 3})
-    message = one_line_failure(sqlite_store, crawl(sqlite_store, settings, start))
+    message = failure(sqlite_store, crawl(sqlite_store, settings, start))
     assert f"page {start}?page=1: more than 3 redirect(s)" in message
     assert len(home.requests) == 4
 
@@ -175,7 +147,7 @@ def test_credentials_in_a_page_url_are_not_shown(
     """An error names the page without its userinfo or credential-like query values."""
     link = home.base_url.replace("//", "//user:hunter2@") + "/gone?api_key=s3cret&q=1"
     start = home.route("/api", json_page({"data": [1], "links": {"next": link}}))
-    message = one_line_failure(sqlite_store, crawl(sqlite_store, crawl_settings, start))
+    message = failure(sqlite_store, crawl(sqlite_store, crawl_settings, start))
     assert "hunter2" not in message and "s3cret" not in message
     assert f"page {home.base_url}/gone?api_key=***&q=1: answered 404" in message
 
