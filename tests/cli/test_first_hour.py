@@ -169,7 +169,24 @@ def test_show_says_what_a_waiting_export_waits_for(run_cli: Run, tmp_path: Path)
     view = json.loads(run_cli("show", export_id.stdout.strip(), "--json").stdout)
     assert view["job"]["status"] == "queued" and view["job"]["queue"] == "default"
     assert view["job"]["next_attempt_at"]
-    assert "next attempt at: " in run_cli("show", export_id.stdout.strip()).stdout
+    shown = run_cli("show", export_id.stdout.strip()).stdout
+    assert "next attempt at: " in shown
+    assert "waiting: queued since " in shown and "for the next free worker" in shown
+
+
+def test_list_says_what_each_waiting_export_waits_for(
+    run_cli: Run, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """``list`` names the earlier version a later export waits for, and a failed one's error."""
+    first = run_cli("export", a_file(tmp_path, "v1.csv", "1\n"), "--name", "n", *EXPORT)
+    second = run_cli("export", a_file(tmp_path, "v2.csv", "2\n"), "--name", "n", *EXPORT)
+    run_cli("cancel", first.stdout.strip())
+    third = run_cli("export", a_file(tmp_path, "v3.csv", "3\n"), "--name", "n", *EXPORT)
+    rows = run_cli("list", env={**cli_env, "COLUMNS": "200"}).stdout.splitlines()
+    [row] = [line for line in rows if line.strip("│ ").startswith(third.stdout.strip() + " ")]
+    assert f"waits for export {second.stdout.strip()} (same name" in row, rows
+    [cancelled] = [line for line in rows if line.strip("│ ").startswith(first.stdout.strip() + " ")]
+    assert "cancelled by the user" in cancelled, rows
 
 
 def test_a_long_upload_logs_how_far_it_is(caplog: pytest.LogCaptureFixture) -> None:

@@ -6,6 +6,7 @@ from zenodo_export.cli import (  # noqa: F401
     alerts,
     check,
     demo,
+    edit,
     exports,
     janitor,
     reports,

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from zenodo_export.cli.app import app
 from zenodo_export.cli.context import (
@@ -22,6 +23,7 @@ from zenodo_export.cli.context import (
 )
 from zenodo_export.cli.progress import RichProgress
 from zenodo_export.errors import InvalidExport, ZenodoExportError
+from zenodo_export.exports import waiting
 from zenodo_export.exports.follow import follow
 from zenodo_export.exports.progress import LogProgress, Progress
 from zenodo_export.exports.service import create_and_queue, retry_export
@@ -213,8 +215,8 @@ def list_command(
         if as_json:
             print_json([export_view(export) for export in exports])
             return
+        notes = [_note(session, export) for export in exports]
         urls = [export.url for export in exports if export.url]
-        errors = any(export.last_error and not export.url for export in exports)
         created = [export.created_at.strftime("%Y-%m-%d %H:%M") for export in exports]
         table = Table(
             whole("id", [str(export.id) for export in exports]),
@@ -222,14 +224,20 @@ def list_command(
             whole("state", [export.state for export in exports]),
             whole("created", created),
             *([whole("url", urls)] if urls else []),
-            *([folded("last error")] if errors or not urls else []),
+            *([folded("waiting for / last error")] if any(notes) else []),
         )
-        for export, made in zip(exports, created, strict=True):
+        for export, made, note in zip(exports, created, notes, strict=True):
             cells = [export.url or ""] if urls else []
-            if errors or not urls:
-                cells.append("" if export.url else export.last_error or "")
+            cells += [note] if any(notes) else []
             table.add_row(str(export.id), export.name, export.state, made, *cells)
         console.print(table)
+
+
+def _note(session: Session, export: DataExport) -> str:
+    """Why an unfinished export waits, or why a failed one failed (empty once published)."""
+    if export.state == "failed":
+        return export.last_error or ""
+    return waiting.reason(session, export) or ""
 
 
 @app.command("show")
@@ -240,9 +248,11 @@ def show_command(
     """Show one export: its state, record, files and last error."""
     settings = load_settings()
     with opened_store(settings) as store, store.transaction() as session:
-        view = export_view(get_export(session, export_id))
+        export = get_export(session, export_id)
+        view = export_view(export)
         job = queue.active_job_for_export(session, export_id)
         view["job"] = job_view(job) if job is not None else None
+        view["waiting"] = waiting.reason(session, export)
     if as_json:
         print_json(view)
         return

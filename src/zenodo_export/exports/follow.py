@@ -14,10 +14,11 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from zenodo_export.exports.waiting import waited_for
 from zenodo_export.jobs import queue
 from zenodo_export.jobs.runner import JobRunner
 from zenodo_export.jobs.worker import run_claimed, worker_id
-from zenodo_export.store import DataExport, ZenodoDataExport, earlier_in_progress, get_export
+from zenodo_export.store import DataExport, get_export
 
 Notice = Callable[[str], None]
 """Tells the person waiting what the export waits for."""
@@ -31,13 +32,6 @@ def follow(
         return _follow(runner, export_id, worker_id(), poll, notice or (lambda _: None))
     finally:
         runner.close()
-
-
-def waited_for(session: Session, export: DataExport) -> DataExport | None:
-    """Return the earlier export of the same name that ``export`` waits for, if any."""
-    if not isinstance(export, ZenodoDataExport) or export.finished_exporting_at is not None:
-        return None
-    return earlier_in_progress(session, export)
 
 
 def _follow(runner: JobRunner, export_id: int, me: str, poll: float, notice: Notice) -> DataExport:

@@ -301,6 +301,21 @@ def cancel_in(session: Session, export_id: int, reason: str) -> int:
     return len(session.execute(statement, execution_options=_UNSYNCED).all())
 
 
+def lock_queued_in(session: Session, export_id: int) -> bool:
+    """Hold the export's queued job until the caller's transaction ends; False if none.
+
+    The job stays queued, but no worker can claim it meanwhile (a claim skips locked rows on
+    PostgreSQL; SQLite runs one writer at a time): what the caller changes is what runs.
+    """
+    statement = (
+        update(Job)
+        .where(Job.export_id == export_id, Job.status == "queued")
+        .values(status="queued")  # a write that changes nothing but takes the row lock
+        .returning(Job.id)
+    )
+    return bool(session.execute(statement, execution_options=_UNSYNCED).all())
+
+
 def delete_jobs_in(session: Session, export_id: int) -> None:
     """Delete every job of an export (it is being deleted), in the caller's transaction."""
     session.execute(delete(Job).where(Job.export_id == export_id), execution_options=_UNSYNCED)
