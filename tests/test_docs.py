@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,38 @@ def test_every_command_and_option_is_in_the_readme(name: str, command: Any) -> N
     for param in command.params:
         if param.param_type_name == "option" and param.opts[0] != "--help":
             assert param.opts[0] in README, f"{name} {param.opts[0]}"
+
+
+def usages(name: str) -> list[str]:
+    """Every usage line of the command ``name`` in the README's Commands table."""
+    table = README.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    spans = re.findall(r"`(zenodo-export [^`]+)`", table)
+    return [span for span in spans if re.match(rf"zenodo-export {name}( |$)", span)]
+
+
+def depths(usage: str, option: str) -> list[int]:
+    """How deep in ``[...]`` each mention of ``option`` in ``usage`` is (0: not optional)."""
+    found = []
+    for match in re.finditer(rf"{re.escape(option)}(?=[ \]|]|$)", usage):
+        before = usage[: match.start()]
+        found.append(before.count("[") - before.count("]"))
+    return found
+
+
+@pytest.mark.parametrize("name,command", all_commands(), ids=lambda v: str(v))
+def test_the_readme_shows_each_option_required_as_help_does(name: str, command: Any) -> None:
+    """An option that ``--help`` marks required is shown bare in the README's usage; one that
+    is optional is shown in brackets."""
+    for param in command.params:
+        if param.param_type_name != "option" or param.opts[0] == "--help":
+            continue
+        mentions = [d for usage in usages(name) for d in depths(usage, param.opts[0])]
+        if not mentions:
+            continue  # documented in the text rather than the usage line
+        if param.required:
+            assert 0 in mentions, f"{name}: {param.opts[0]} is required but shown optional"
+        else:
+            assert 0 not in mentions, f"{name}: {param.opts[0]} is optional but shown required"
 
 
 def test_the_readme_python_example_runs_as_written(tmp_path: Path) -> None:

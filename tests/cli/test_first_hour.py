@@ -187,6 +187,10 @@ def test_list_says_what_each_waiting_export_waits_for(
     assert f"waits for export {second.stdout.strip()} (same name" in row, rows
     [cancelled] = [line for line in rows if line.strip("│ ").startswith(first.stdout.strip() + " ")]
     assert "cancelled by the user" in cancelled, rows
+    [newest] = json.loads(run_cli("list", "--limit", "1", "--json").stdout)
+    assert newest["id"] == int(third.stdout), "--limit keeps the newest"
+    failed = json.loads(run_cli("list", "--state", "failed", "--json").stdout)
+    assert [e["id"] for e in failed] == [int(first.stdout)]
 
 
 def test_a_long_upload_logs_how_far_it_is(caplog: pytest.LogCaptureFixture) -> None:
