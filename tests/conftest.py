@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.exports",
     "tests.fixtures.proxy",
     "tests.fixtures.sandbox",
+    "tests.fixtures.web",
 ]
 
 

@@ -52,6 +52,7 @@ PUBLIC: dict[str, list[str]] = {
         "InvalidExport",
         "LeaseLost",
         "LocalIOError",
+        "NotAllowed",
         "NotFound",
         "RateLimited",
         "Rejected",

@@ -131,3 +131,6 @@ CRAWL_MAX_REDIRECTS = 5
 STORAGE_RETENTION_DAYS = 30.0
 """Days a finished export's staged files stay in the files store before the janitor removes
 them (an export failed for good keeps them as long, so that a retry can still run)."""
+
+WEB_SESSION_HOURS = 12.0
+"""How long a dashboard sign-in lasts (``ZENODO_EXPORT_WEB_SESSION_HOURS``)."""

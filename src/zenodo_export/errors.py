@@ -8,7 +8,8 @@ Branches say what a caller can do about the error, not where it came from::
     │   ├── InvalidExport         our own validation of an export (names the field)
     │   ├── StagedFileMissing     a staged file is gone from the files store (names both)
     │   ├── ZenodoRejected        Zenodo refused the request (4xx, with its field messages)
-    │   └── AuthRejected          Zenodo refused the token (401/403), with a scope hint
+    │   ├── AuthRejected          Zenodo refused the token (401/403), with a scope hint
+    │   └── NotAllowed            the web API or dashboard: no valid token, or not its role
     ├── NotFound                  no such export, job, alert, deposition or file
     │   └── ZenodoNotFound        Zenodo answered 404 for something we expected to exist
     ├── Conflict                  the remote state disagrees with ours (e.g. already published)
@@ -145,6 +146,15 @@ class StagedFileMissing(Rejected):
     """A file staged for an export is not in the files store any more."""
 
 
+class NotAllowed(Rejected):
+    """A web request without a valid token or session (``signed_in`` False), or one whose
+    role may not do what it asks (``signed_in`` True)."""
+
+    def __init__(self, message: str, *, signed_in: bool) -> None:
+        self.signed_in = signed_in
+        super().__init__(message)
+
+
 __all__ = [
     "AuthRejected",
     "ChecksumMismatch",
@@ -156,6 +166,7 @@ __all__ = [
     "InvalidExport",
     "LeaseLost",
     "LocalIOError",
+    "NotAllowed",
     "NotFound",
     "RateLimited",
     "Rejected",

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     crawl_snapshot_seconds: float = Field(default=defaults.CRAWL_SNAPSHOT_SECONDS, gt=0)
     crawl_max_concurrency: int = Field(default=defaults.CRAWL_MAX_CONCURRENCY, ge=1)
     crawl_max_redirects: int = Field(default=defaults.CRAWL_MAX_REDIRECTS, ge=0)
+    web_session_hours: float = Field(default=defaults.WEB_SESSION_HOURS, gt=0, le=24 * 30)
+    web_upload_max_bytes: int = Field(default=defaults.MAX_RECORD_BYTES, gt=0)
+    web_files_dirs: Annotated[tuple[Path, ...], NoDecode] = ()
 
     @field_validator("rate_limits", mode="before")
     @classmethod
@@ -101,6 +104,23 @@ class Settings(BaseSettings):
             return parse_budgets(value)
         except ValueError as exc:
             raise PydanticCustomError("rate_limits", str(exc)) from None
+
+    @field_validator("web_files_dirs", mode="before")
+    @classmethod
+    def _split_dirs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(Path(part) for part in value.split(os.pathsep) if part.strip())
+        return value
+
+    @field_validator("web_files_dirs")
+    @classmethod
+    def _absolute_dirs(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
+        for folder in value:
+            if not folder.is_absolute():
+                raise PydanticCustomError(
+                    "web_files_dirs", f"{str(folder)[:200]!r} must be absolute"
+                )
+        return tuple(folder.resolve() for folder in value)
 
     @field_validator("zenodo_url")
     @classmethod

@@ -11,7 +11,9 @@ from zenodo_export.cli import (  # noqa: F401
     janitor,
     reports,
     sandbox,
+    serve,
     snapshot,
     storage,
+    tokens,
     worker,
 )

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from zenodo_export.errors import DatabaseUnavailable, ZenodoExportError
 from zenodo_export.jobs import queue
 from zenodo_export.jobs.lease import Heartbeat, Lease
+from zenodo_export.jobs.presence import Presence
 from zenodo_export.jobs.queue import ClaimedJob
 from zenodo_export.jobs.runner import JobRunner, Outcome, describe
 from zenodo_export.jobs.wakeup import Listener, Wakeup
@@ -107,6 +108,7 @@ class Worker:
         self._held_lock = threading.Lock()
         self._crashes: list[float] = []
         self._returned: set[int] = set()  # numbers of the threads whose loop ended normally
+        self.presence = Presence(self.store, self.id, self.queues, concurrency)
 
     def run(self, *, grace: float | None = None) -> Tally:
         """Work until stopped (or, in burst mode, until no job is ready); return the tally.
@@ -120,6 +122,7 @@ class Worker:
             ", ".join(self.runner.registry.names()),
             ", ".join(self.queues),
         )
+        self.presence.start()
         done = threading.Event()
         Listener(self.store, self.bell, done).start()
         threads = [self._start_thread(n) for n in range(self.concurrency)]
@@ -128,6 +131,7 @@ class Worker:
         finally:
             done.set()  # the listener stops too, also when a burst ends without stop()
             self.bell.ring()
+            self.presence.stop()
             self.runner.close()
         log.info("worker %s stopped after %d job(s)", self.id, self.tally.total)
         return self.tally
@@ -154,6 +158,7 @@ class Worker:
 
     def _supervise(self, threads: list[threading.Thread], grace: float | None) -> None:
         while len(self._returned) < len(threads):
+            self.presence.beat()
             if self.stopping.is_set():
                 self._drain(threads, grace)
                 return

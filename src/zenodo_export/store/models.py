@@ -275,6 +275,8 @@ class Installation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(32))
+    session_secret: Mapped[str | None] = mapped_column(String(64))
+    """Signs the dashboard's session cookies, shared by every ``serve`` process; never shown."""
 
     def __repr__(self) -> str:
         return f"<Installation {self.key}>"
@@ -351,3 +353,42 @@ class ScheduleRun(Base):
 
     def __repr__(self) -> str:
         return f"<ScheduleRun {self.schedule} {self.period} export={self.export_id}>"
+
+
+Role = Literal["viewer", "admin"]
+ROLES: tuple[Role, ...] = get_args(Role)
+
+
+class ApiToken(Base):
+    """A token of the web API and dashboard; only its SHA-256 digest is kept (store/tokens.py)."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(String(8))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.name} {self.role}>"
+
+
+class WorkerSeen(Base):
+    """A worker process as it last reported itself (``store/workers.py``)."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    queues: Mapped[str] = mapped_column(String(1024))
+    concurrency: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime] = mapped_column(index=True)
+    stopped_at: Mapped[dt.datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<WorkerSeen {self.id} last seen {self.last_seen_at}>"

@@ -1,0 +1,5 @@
+"""``/metrics`` in Prometheus' text format, read from the database at scrape time."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

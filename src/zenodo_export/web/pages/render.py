@@ -1,0 +1,42 @@
+"""Render dashboard pages: one Jinja2 environment, the signed-in caller and CSRF token in every
+page, and error pages in the same layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from zenodo_export import __version__
+from zenodo_export.web.access import Caller, csrf_token
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+TEMPLATES.env.globals["version"] = __version__
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    caller: Caller | None,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render ``template`` with the caller, the CSRF token and one flash message, if any."""
+    flash = request.session.pop("flash", None) if "session" in request.scope else None
+    values = {"caller": caller, "csrf": csrf_token(request), "flash": flash, **context}
+    return TEMPLATES.TemplateResponse(request, template, values, status_code=status)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """An error as a page: its status, the one-line message, a way back."""
+    values = {"caller": None, "csrf": "", "flash": None, "status": status, "message": message}
+    return TEMPLATES.TemplateResponse(request, "error.html", values, status_code=status)
+
+
+def flash(request: Request, message: str) -> None:
+    """Keep ``message`` for the next page this session renders (after a redirect)."""
+    request.session["flash"] = message
