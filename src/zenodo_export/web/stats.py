@@ -1,0 +1,117 @@
+"""The numbers the overview page and ``/metrics`` both show, read from the database now.
+
+Each is one aggregate query, so a scrape or an overview costs a handful of index scans whatever
+the table sizes, and every ``serve`` process reports the same truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from zenodo_export.clock import utcnow
+from zenodo_export.jobs.presence import count_alive
+from zenodo_export.store.models import EXPORT_STATES, Alert, DataExport, Job
+
+
+@dataclass(frozen=True)
+class LastSuccess:
+    """The newest published export of one name."""
+
+    type: str
+    name: str
+    export_id: int
+    finished_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The job that has waited longest for a worker (ready since ``since``)."""
+
+    job_id: int
+    kind: str
+    export_id: int | None
+    since: dt.datetime
+
+    def seconds(self, now: dt.datetime | None = None) -> float:
+        """How long it has waited."""
+        return max(0.0, ((now or utcnow()) - self.since).total_seconds())
+
+
+def exports_by_state(session: Session) -> dict[str, int]:
+    """Count the exports in each state (every state present, zero included)."""
+    counts: dict[str, int] = dict.fromkeys(EXPORT_STATES, 0)
+    statement = select(DataExport.state, func.count(DataExport.id)).group_by(DataExport.state)
+    counts.update({state: int(n) for state, n in session.execute(statement).all()})
+    return counts
+
+
+def failures_since(session: Session, since: dt.datetime) -> int:
+    """Count the exports that failed at or after ``since``."""
+    statement = select(func.count(DataExport.id)).where(DataExport.failed_at >= since)
+    return int(session.scalar(statement) or 0)
+
+
+def jobs_by_kind_and_status(session: Session) -> dict[tuple[str, str], int]:
+    """Count the jobs of each kind in each status."""
+    statement = select(Job.kind, Job.status, func.count(Job.id)).group_by(Job.kind, Job.status)
+    return {(kind, status): int(n) for kind, status, n in session.execute(statement).all()}
+
+
+def ready_jobs(session: Session, now: dt.datetime | None = None) -> int:
+    """Count the queued jobs whose time has come (waiting for a free worker)."""
+    statement = select(func.count(Job.id)).where(
+        Job.status == "queued", Job.run_at <= (now or utcnow())
+    )
+    return int(session.scalar(statement) or 0)
+
+
+def oldest_waiting(session: Session, now: dt.datetime | None = None) -> Waiting | None:
+    """The queued job ready the longest, if any."""
+    statement = (
+        select(Job.id, Job.kind, Job.export_id, Job.run_at)
+        .where(Job.status == "queued", Job.run_at <= (now or utcnow()))
+        .order_by(Job.run_at, Job.id)
+        .limit(1)
+    )
+    row = session.execute(statement).first()
+    return None if row is None else Waiting(*row)
+
+
+def unresolved_alerts(session: Session) -> int:
+    """Count the alerts nobody has resolved."""
+    statement = select(func.count(Alert.id)).where(Alert.resolved.is_(False))
+    return int(session.scalar(statement) or 0)
+
+
+def workers_alive(session: Session) -> int:
+    """Count the workers heard from lately that have not stopped."""
+    return count_alive(session)
+
+
+def last_successes(session: Session, *, limit: int = 1000) -> list[LastSuccess]:
+    """The newest published export of each name, most recent first."""
+    newest = (
+        select(
+            DataExport.type, DataExport.name, func.max(DataExport.finished_exporting_at).label("at")
+        )
+        .where(DataExport.state == "done")
+        .group_by(DataExport.type, DataExport.name)
+        .subquery()
+    )
+    statement = (
+        select(DataExport.type, DataExport.name, func.max(DataExport.id), newest.c.at)
+        .join(
+            newest,
+            (DataExport.type == newest.c.type)
+            & (DataExport.name == newest.c.name)
+            & (DataExport.finished_exporting_at == newest.c.at),
+        )
+        .group_by(DataExport.type, DataExport.name, newest.c.at)
+        .order_by(newest.c.at.desc())
+        .limit(limit)
+    )
+    return [LastSuccess(*row) for row in session.execute(statement).all()]
