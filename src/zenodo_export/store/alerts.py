@@ -6,7 +6,7 @@ import socket
 import traceback
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from zenodo_export.clock import utcnow
@@ -71,3 +71,15 @@ def resolve_alert(session: Session, uuid: str) -> Alert:
         alert.resolved = True
         alert.resolved_at = utcnow()
     return alert
+
+
+def resolve_alike(session: Session, class_name: str, message: str) -> int:
+    """Resolve every unresolved alert of this class and message (a Lagotto group); count them."""
+    statement = (
+        update(Alert)
+        .where(Alert.resolved.is_(False), Alert.class_name == class_name, Alert.message == message)
+        .values(resolved=True, resolved_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    result = session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
