@@ -27,7 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from zenodo_export.errors import ConfigError, StagedFileMissing, StorageUnavailable
+from zenodo_export.errors import (
+    ConfigError,
+    StagedFileMissing,
+    StorageUnavailable,
+    ZenodoExportError,
+)
 from zenodo_export.filestore.location import SETTING, Location
 from zenodo_export.filestore.staged import StagedFile, blob_key
 from zenodo_export.localfiles import PRIVATE_FILE_MODE, make_private_directory
@@ -292,8 +297,8 @@ class FilesStore:
     def _translated(self, what: str, *, writing: bool) -> Iterator[None]:
         try:
             yield
-        except (ConfigError, StorageUnavailable, StagedFileMissing):
-            raise
+        except ZenodoExportError:
+            raise  # ours already: the store's own, or one a caller's chunks raised
         except FileNotFoundError:
             if writing:
                 raise ConfigError(
