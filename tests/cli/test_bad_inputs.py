@@ -92,6 +92,7 @@ def split_command(command: str, scratch: Path) -> tuple[dict[str, str], list[str
 
 
 REPORT_FILES = "[reports.r]\nfiles = ['a.csv']\n"
+"""A report of one file, ``a.csv`` beside the config file: right, until a row adds its mistake."""
 
 
 def config_files(scratch: Path) -> dict[str, str]:
