@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from zenodo_export.web.pages import overview, signin
+from zenodo_export.web.pages import alerts, export, exports, overview, schedules, signin, workers
 
 router = APIRouter(include_in_schema=False)
-router.include_router(signin.router)
-router.include_router(overview.router)
+for page in (signin, overview, exports, export, alerts, schedules, workers):
+    router.include_router(page.router)

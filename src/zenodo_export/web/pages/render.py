@@ -12,9 +12,11 @@ from fastapi.templating import Jinja2Templates
 
 from zenodo_export import __version__
 from zenodo_export.web.access import Caller, csrf_token
+from zenodo_export.web.pages.format import FILTERS
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
 TEMPLATES.env.globals["version"] = __version__
+TEMPLATES.env.filters.update(FILTERS)
 
 
 def render(
