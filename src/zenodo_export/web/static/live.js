@@ -7,6 +7,7 @@
   var toggle = document.getElementById("live-toggle");
   if (!parts.length || !toggle || !window.fetch || !window.DOMParser) { return; }
   var paused = false;
+  var timer = null;
   toggle.hidden = false;
   toggle.addEventListener("click", function () {
     paused = !paused;
@@ -23,6 +24,11 @@
       if (next && next.innerHTML !== part.innerHTML) { part.innerHTML = next.innerHTML; }
     });
     document.body.setAttribute("data-refreshed", String(Date.now()));
+    if (!fresh.getElementById("live-toggle")) {  // finished: nothing more will change
+      clearInterval(timer);
+      var note = toggle.closest(".live-note");
+      if (note) { note.hidden = true; }
+    }
   }
   function tick() {
     if (paused || document.hidden) { return; }
@@ -31,5 +37,5 @@
       .then(function (html) { if (html) { swap(html); } })
       .catch(function () { /* the next tick tries again */ });
   }
-  setInterval(tick, every);
+  timer = setInterval(tick, every);
 }());
