@@ -144,8 +144,8 @@ def check_database(settings: Settings) -> CheckResult:
             return CheckResult(
                 "database",
                 "warn",
-                f"{store.url_for_display} is not migrated yet: any other command migrates it "
-                "(`zenodo-export list` does, and changes nothing else)",
+                f"{store.url_for_display} is not migrated yet: `zenodo-export migrate` "
+                "migrates it (so does any other command, once)",
             )
         return CheckResult("database", "ok", store.url_for_display)
     except ZenodoExportError as exc:

@@ -250,7 +250,7 @@ def test_a_newcomers_first_hour(
         CREATOR="Doe, Jane",
         GITHUB_URL="https://github.com/example/first-hour",
     )
-    assert re.search(r"^snapshot \d+ done: ", snapped.stdout, re.M), snapped.stdout
+    assert re.search(r"^snapshot \d+ done:\s", snapped.stdout, re.M), snapped.stdout
 
     # 8. alerts: the moved file's, its UUID whole.
     [alert] = user.alerts()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, folded, opened_store, print_json, whole
+from zenodo_export.cli.context import console, opened_store, print_json, print_rows
 from zenodo_export.exports.views import alert_view
 from zenodo_export.settings import load_settings
 from zenodo_export.store import list_alerts, resolve_alert
@@ -32,17 +31,14 @@ def alerts_command(
     if as_json:
         print_json(views)
         return
-    uuids = [view["uuid"] for view in views]
-    table = Table(whole("uuid", uuids), "export", "level", "created", folded("error"))
-    for view in views:
-        table.add_row(
-            view["uuid"],
-            str(view["export_id"] or ""),
-            view["level"],
-            str(view["created_at"])[:16],
-            f"{view['class_name']}: {view['message']}",
-        )
-    console.print(table)
+    kept = {
+        "uuid": [view["uuid"] for view in views],
+        "export": [str(view["export_id"] or "") for view in views],
+        "level": [view["level"] for view in views],
+        "created": [str(view["created_at"])[:16].replace("T", " ") for view in views],
+    }
+    errors = [f"{view['class_name']}: {view['message']}" for view in views]
+    print_rows(kept, {"error": errors})
 
 
 @alerts_app.command("resolve")

@@ -9,7 +9,7 @@ import typer
 
 from zenodo_export.checks import run_checks
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, print_json
+from zenodo_export.cli.context import print_json, say
 from zenodo_export.settings import load_settings
 
 MARKS = {"ok": "[green]ok[/green]  ", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
@@ -26,6 +26,6 @@ def check_command(
     else:
         for result in results:
             line = f"{MARKS[result.status]} {result.name}: {result.detail}"
-            console.print(line, highlight=False, soft_wrap=True)  # paths and URLs stay whole
+            say(line, markup=True)  # wrapped at spaces: paths and URLs stay whole
     if any(result.status == "fail" for result in results):
         raise typer.Exit(1)

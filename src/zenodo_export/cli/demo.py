@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from zenodo_export import defaults
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, opened_store
+from zenodo_export.cli.context import opened_store, say
 from zenodo_export.cli.exports import ExportFailed, follow_export
 from zenodo_export.exports.service import create_and_queue
 from zenodo_export.filestore import files_store
@@ -71,11 +71,9 @@ def demo_command(
     files = write_demo_report(settings.data_dir / "demo" / f"report_{today.isoformat()}", today)
     sandbox_config = build_config(settings.data_dir / "sandbox")
     with run_in_thread(sandbox_config, port=free_port(port)) as sandbox:
-        console.print(
+        say(
             f"Started a local Zenodo sandbox at {sandbox.api_url} "
-            "(a stand-in for Zenodo on this machine; nothing is sent to zenodo.org).",
-            highlight=False,
-            soft_wrap=True,
+            "(a stand-in for Zenodo on this machine; nothing is sent to zenodo.org)."
         )
         local = settings.model_copy(
             update={"zenodo_url": sandbox.api_url, "zenodo_token": SecretStr(sandbox.token)}
@@ -96,18 +94,17 @@ def demo_command(
             final = follow_export(store, local, export_id, quiet=False)
             if final.state != "done":
                 raise ExportFailed(f"export {export_id} failed: {final.last_error}")
-            console.print(
+            say(
                 f"\nPublished export {export_id} to the LOCAL SANDBOX (not Zenodo):\n"
                 f"  URL: {final.url}\n  DOI: {final.doi} (a sandbox DOI: it does not "
-                f"resolve)\n  database: {store.url_for_display}",
-                highlight=False,
-                soft_wrap=True,  # a URL or a path is never broken across lines
+                f"resolve)\n  database: {store.url_for_display}"
             )
-    console.print(
-        "\nThe sandbox has stopped; `zenodo-export sandbox` serves it again.\nTo archive to "
-        "Zenodo for real, set ZENODO_URL (https://zenodo.org/api/ or\n"
-        "https://sandbox.zenodo.org/api/) and ZENODO_TOKEN, then run\n"
-        "`zenodo-export export FILE... --wait` (see --help).",
-        highlight=False,
-        soft_wrap=True,
+    say(
+        "\nThe sandbox has stopped; `zenodo-export sandbox` serves it again.\n"
+        "See this export in the dashboard: `zenodo-export token create me --role admin` "
+        "prints a token; `zenodo-export serve` then serves http://127.0.0.1:8000/, where you "
+        "sign in with it.\n"
+        "To archive to Zenodo for real, set ZENODO_URL (https://zenodo.org/api/ or "
+        "https://sandbox.zenodo.org/api/) and ZENODO_TOKEN, then run "
+        "`zenodo-export export FILE... --wait` (see --help)."
     )

@@ -8,18 +8,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from zenodo_export.cli.app import app
 from zenodo_export.cli.context import (
     console,
     err_console,
-    folded,
     opened_store,
     print_json,
+    print_rows,
     require_token,
-    whole,
+    say,
 )
 from zenodo_export.cli.progress import RichProgress
 from zenodo_export.errors import InvalidExport, ZenodoExportError
@@ -157,12 +156,11 @@ def follow_export(store: Store, settings: Settings, export_id: int, *, quiet: bo
     try:
         return _follow_export(store, settings, export_id, quiet=quiet)
     except KeyboardInterrupt:
-        err_console.print(
+        say(
             f"export {export_id} stays queued: a worker will publish it "
             f"(`zenodo-export cancel {export_id}` stops it). Ctrl-C again within "
             f"{SECOND_INTERRUPT_SECONDS} s cancels it now.",
-            highlight=False,
-            soft_wrap=True,
+            err=True,
         )
         try:
             time.sleep(SECOND_INTERRUPT_SECONDS)
@@ -182,7 +180,7 @@ def _follow_export(store: Store, settings: Settings, export_id: int, *, quiet: b
     )
 
     def notice(message: str) -> None:
-        err_console.print(message, highlight=False, soft_wrap=True)
+        say(message, err=True)
 
     if isinstance(progress, RichProgress):
         with progress:
@@ -197,9 +195,7 @@ def print_final(export: DataExport, as_json: bool) -> None:
     if export.state == "failed":
         raise ExportFailed(f"export {export.id} failed: {export.last_error}")
     if not as_json:
-        console.print(
-            f"export {export.id} {export.state}: {export.url} (DOI {export.doi})", highlight=False
-        )
+        say(f"export {export.id} {export.state}: {export.url} (DOI {export.doi})")
 
 
 @app.command("list")
@@ -216,21 +212,17 @@ def list_command(
             print_json([export_view(export) for export in exports])
             return
         notes = [_note(session, export) for export in exports]
-        urls = [export.url for export in exports if export.url]
-        created = [export.created_at.strftime("%Y-%m-%d %H:%M") for export in exports]
-        table = Table(
-            whole("id", [str(export.id) for export in exports]),
-            folded("name"),
-            whole("state", [export.state for export in exports]),
-            whole("created", created),
-            *([whole("url", urls)] if urls else []),
-            *([folded("waiting for / last error")] if any(notes) else []),
-        )
-        for export, made, note in zip(exports, created, notes, strict=True):
-            cells = [export.url or ""] if urls else []
-            cells += [note] if any(notes) else []
-            table.add_row(str(export.id), export.name, export.state, made, *cells)
-        console.print(table)
+        kept: dict[str, list[str]] = {
+            "id": [str(export.id) for export in exports],
+            "state": [export.state for export in exports],
+            "created": [export.created_at.strftime("%Y-%m-%d %H:%M") for export in exports],
+        }
+        if any(export.url for export in exports):
+            kept["url"] = [export.url or "" for export in exports]
+        folded_columns = {"name": [export.name for export in exports]}
+        if any(notes):
+            folded_columns["waiting for / last error"] = notes
+        print_rows(kept, folded_columns)
 
 
 def _note(session: Session, export: DataExport) -> str:
@@ -257,7 +249,7 @@ def show_command(
         print_json(view)
         return
     for line in labelled(view):
-        console.print(line, highlight=False, soft_wrap=True)
+        say(line)
 
 
 def job_view(job: Job) -> dict[str, Any]:
@@ -284,6 +276,11 @@ def labelled(view: dict[str, Any], indent: str = "", *, fields: bool = True) -> 
         if isinstance(value, dict):
             nested = labelled(value, indent + "  ", fields=key != "files")
             lines += [f"{indent}{label}:", *nested]
+        elif isinstance(value, list) and any(isinstance(item, dict) for item in value):
+            lines.append(f"{indent}{label}:")
+            for item in value:
+                nested = labelled(item, indent + "    ") if isinstance(item, dict) else [str(item)]
+                lines += [f"{indent}  - {nested[0].lstrip()}", *nested[1:]]
         elif isinstance(value, list):
             items = [", ".join(f"{k}={v}" for k, v in i.items()) if isinstance(i, dict) else str(i)
                      for i in value]  # fmt: skip

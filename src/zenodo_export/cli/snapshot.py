@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, opened_store, print_json, require_token
+from zenodo_export.cli.context import console, opened_store, print_json, require_token, say
 from zenodo_export.cli.exports import ExportFailed, follow_export
 from zenodo_export.errors import InvalidExport
 from zenodo_export.exports.follow import follow
@@ -136,15 +136,12 @@ def _print(snapshot: DataExport, as_json: bool, uploaded: DataExport | None = No
     if uploaded is not None and uploaded.state == "failed":
         raise ExportFailed(f"export {uploaded.id} failed: {uploaded.last_error}")
     if uploaded is not None and not as_json:
-        line = f"export {uploaded.id} {uploaded.state}: {uploaded.url} (DOI {uploaded.doi})"
-        console.print(line, highlight=False, soft_wrap=True)
+        say(f"export {uploaded.id} {uploaded.state}: {uploaded.url} (DOI {uploaded.doi})")
 
 
 def _print_text(snapshot: DataExport) -> None:
     if snapshot.state == "done":
         files = snapshot.data.get("files", {})
-        console.print(
-            f"snapshot {snapshot.id} done: {files.get('zip')}", highlight=False, soft_wrap=True
-        )
+        say(f"snapshot {snapshot.id} done: {files.get('zip')}")
     else:
         console.print(snapshot.id)

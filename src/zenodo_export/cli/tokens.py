@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from zenodo_export.cli.app import app
-from zenodo_export.cli.context import console, err_console, opened_store, print_json, whole
+from zenodo_export.cli.context import console, opened_store, print_json, say, whole
 from zenodo_export.settings import load_settings
 from zenodo_export.store.tokens import create_token, list_tokens, revoke_token
 
@@ -31,11 +31,10 @@ def create_command(
     with opened_store(settings) as store, store.transaction() as session:
         token = create_token(session, name, role)
     console.print(token, highlight=False)
-    err_console.print(
+    say(
         f"token {name!r} ({role}) made: keep it now, it is not shown again "
         f"(`zenodo-export token revoke {name}` ends it)",
-        highlight=False,
-        soft_wrap=True,
+        err=True,
     )
 
 
@@ -79,8 +78,4 @@ def migrate_command() -> None:
     with opened_store(settings, migrate=False) as store:
         was = store.is_migrated()
         store.migrate()
-    console.print(
-        f"{store.url_for_display} {'was already' if was else 'is now'} at the newest schema",
-        highlight=False,
-        soft_wrap=True,
-    )
+    say(f"{store.url_for_display} {'was already' if was else 'is now'} at the newest schema")
