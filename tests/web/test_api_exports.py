@@ -183,6 +183,9 @@ def test_bad_values_name_their_field(api: Served) -> None:
     error(viewer.get("/api/v1/exports", params={"created_from": "soon"}), 422, "created_from")
     error(viewer.get("/api/v1/exports", params={"q": "a\x00b"}), 400, "q")
     error(viewer.get("/api/v1/exports/abc"), 422, "export_id")
+    error(viewer.get("/api/v1/exports/2147483648"), 422, "export_id")  # past PostgreSQL's int
+    early = {"created_from": "0001-01-01T00:00:00+01:00"}
+    error(viewer.get("/api/v1/exports", params=early), 400, "created_from")
     assert "export 999 does not exist" in error(viewer.get("/api/v1/exports/999"), 404)
     for answer in (
         admin.post("/api/v1/exports/999/retry"),

@@ -83,8 +83,8 @@ def export_filter(
         state=state,
         name=text(name, "name"),
         type=text(kind, "type"),
-        created_from=moment(created_from),
-        created_to=moment(created_to),
+        created_from=moment(created_from, "created_from"),
+        created_to=moment(created_to, "created_to"),
         text=text(q, "q"),
     )
 

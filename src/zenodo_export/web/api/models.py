@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from zenodo_export.snapshots.options import request_default
 from zenodo_export.store.models import AlertLevel, ExportState, JobStatus
 
-MAX_ID = 2**63 - 1
-"""The largest id a path or query may name (a bigger one is refused, not sent to the database)."""
+MAX_ID = 2**31 - 1
+"""The largest id a path or query may name: ids are PostgreSQL ``integer`` columns, and a bigger
+one is refused here (422 naming it) rather than sent to the database (an error there)."""
 
 NO_NUL = r"^[^\x00]*$"
 """Text without a NUL character (no database stores one)."""

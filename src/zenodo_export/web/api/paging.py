@@ -38,11 +38,14 @@ def text(value: str | None, field: str) -> str | None:
     return value or None
 
 
-def moment(value: dt.datetime | None) -> dt.datetime | None:
-    """Return a time filter as an aware datetime (one without a time zone is UTC)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
+def moment(value: dt.datetime | None, field: str) -> dt.datetime | None:
+    """Return a time filter in UTC (one without a time zone is UTC already)."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    except OverflowError:
+        raise InvalidExport(field, f"{value.isoformat()} is out of range") from None
 
 
 def links(request: Request, page: Page[Any]) -> tuple[str | None, str | None]:
