@@ -20,7 +20,10 @@ import pytest
 
 from tests.fixtures.cli import CLI
 from tests.fixtures.web import Served, stop
-from tests.web.test_pages import data_file, export, failed_export
+from tests.web.test_pages import data_file, export, failed_export, store_of
+from zenodo_export.exports.service import create_and_queue
+from zenodo_export.exports.undo import cancel_export
+from zenodo_export.store import record_alert
 
 SHOTS = Path(__file__).parent.parent / "screenshots"
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -120,10 +123,28 @@ def test_an_admin_watches_an_export_publish_retries_resolves_and_signs_out(
     shot(page, "signed-out")
 
 
+def cancelled_with_an_alert(served: Served) -> int:
+    """A failed export (queued, then cancelled as the CLI does) with an alert and its backtrace,
+    made in this process: quicker than a worker, and the same store functions."""
+    store = store_of(served)
+    export_id = create_and_queue(
+        store, name="gone", files=[str(data_file(served, "gone.csv"))], title="T",
+        description="D", creators=["Doe, Jane"], keywords=["k"],
+        code_repository_url="https://example.org/code", publication_date="2026-01-01",
+    )  # fmt: skip
+    cancel_export(store, export_id)
+    try:
+        raise FileNotFoundError(f"export {export_id}: gone.csv does not exist")
+    except FileNotFoundError as exc:
+        with store.transaction() as session:
+            record_alert(session, exc, export_id=export_id)
+    return export_id
+
+
 def test_a_viewer_sees_no_action_button_on_a_phone(browser: Any, served: Served) -> None:
     """A viewer on a phone-sized screen reads the overview, a failed export and its alerts,
     and finds no retry, cancel or resolve button; the keyboard reaches the content."""
-    failed = failed_export(served)
+    failed = cancelled_with_an_alert(served)
     phone = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1}
     page = sign_in(browser, served, served.viewer_token, **phone)
     page.goto(f"{served.base_url}/")
