@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     """Everything zenodo-export can be told from outside, with its default."""
 
     model_config = SettingsConfigDict(
-        env_prefix="ZENODO_EXPORT_", extra="ignore", populate_by_name=True
+        env_prefix="ZENODO_EXPORT_", extra="ignore", populate_by_name=True, allow_inf_nan=False
     )
 
     data_dir: Path = Field(default=defaults.DATA_DIR)
@@ -132,6 +132,24 @@ class Settings(BaseSettings):
             raise PydanticCustomError("zenodo_url", problem)
         return value.strip()
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _named_data_dir(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise PydanticCustomError("data_dir", "is empty: name a folder, or unset it")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _lasting_database(cls, value: str | None) -> str | None:
+        if value is not None and in_memory(value):
+            raise PydanticCustomError(
+                "database_url",
+                "is an in-memory database: every export would be lost when the command ends; "
+                "name a file (sqlite:///path) or a server (postgresql://...)",
+            )
+        return value
+
     @field_validator("data_dir")
     @classmethod
     def _usable_data_dir(cls, value: Path) -> Path:
@@ -178,6 +196,15 @@ class Settings(BaseSettings):
     def config_path(self) -> Path:
         """The reports and schedules config file, defaulting to ``config.toml`` in the data dir."""
         return self.config if self.config is not None else self.data_dir / defaults.CONFIG_FILE
+
+
+def in_memory(url: str) -> bool:
+    """Say whether ``url`` names a SQLite database that lives only as long as its process."""
+    scheme, _, rest = url.strip().partition("://")
+    if not scheme.lower().startswith("sqlite"):
+        return False
+    path = rest.split("?", 1)[0]
+    return path in ("", "/") or ":memory:" in path or "mode=memory" in rest
 
 
 def data_dir_problem(path: Path) -> str | None:

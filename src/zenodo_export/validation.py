@@ -23,6 +23,7 @@ PLAIN: dict[str, str] = {
     "less_than_equal": "must be at most {le}",
     "int_parsing": "must be a whole number",
     "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
     "bool_parsing": "must be true or false",
     "date_from_datetime_parsing": "must be a date, YYYY-MM-DD",
     "date_parsing": "must be a date, YYYY-MM-DD",

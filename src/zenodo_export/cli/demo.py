@@ -59,9 +59,9 @@ def write_demo_report(folder: Path, day: dt.date) -> list[Path]:
 
 @app.command("demo")
 def demo_command(
-    port: Annotated[int, typer.Option(help="Port for the local sandbox, if free.")] = (
-        defaults.SANDBOX_PORT
-    ),
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port for the local sandbox, if free.")
+    ] = (defaults.SANDBOX_PORT),
 ) -> None:
     """Export a demo report end to end to a local Zenodo sandbox (nothing leaves this machine)."""
     from zenodo_export.sandbox import build_config, run_in_thread

@@ -18,7 +18,7 @@ HELP = "Serve a Zenodo-compatible sandbox (legacy deposit API, records, fault in
 def sandbox_command(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = defaults.SANDBOX_HOST,
     port: Annotated[
-        int, typer.Option(help="Port to listen on (0: any free port).")
+        int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")
     ] = defaults.SANDBOX_PORT,
     data_dir: Annotated[
         Path | None,

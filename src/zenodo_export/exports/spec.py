@@ -144,6 +144,8 @@ class ExportSpec(BaseModel):
     def _url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"must be an http(s) URL, got {value!r}")
+        if "@" in value.partition("://")[2].split("/", 1)[0]:
+            raise ValueError("must not hold a user name or password: it is published as it is")
         return value
 
     @model_validator(mode="after")

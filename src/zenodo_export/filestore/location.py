@@ -98,6 +98,8 @@ def open_location(value: str | None, data_dir: Path) -> Location:
     scheme = _scheme(value)
     if scheme in ("", "file", "local"):
         path = Path(value.partition("://")[2] if scheme else value).expanduser().absolute()
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"setting {SETTING}: {path} is not a folder")
         return Location(LocalFileSystem(auto_mkdir=True), str(path), str(path), local=True)
     _refuse_secrets(value)
     if scheme not in fsspec.available_protocols():

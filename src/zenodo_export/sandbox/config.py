@@ -127,7 +127,10 @@ def build_config(data_dir: Path | str, **options: Any) -> SandboxConfig:
     ``build_config(tmp, tokens=["a", "b:deposit:write"], rate_limits=["3/second"],
     max_file_bytes="1K", faults=["PUT ^/api/files/ drop after_bytes=10"])``.
     """
-    return SandboxConfig(data_dir=Path(data_dir), **_coerce(options))
+    folder = Path(data_dir)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"sandbox data dir {folder} is not a folder: name a folder (or none)")
+    return SandboxConfig(data_dir=folder, **_coerce(options))
 
 
 def _coerce(options: dict[str, Any]) -> dict[str, Any]:

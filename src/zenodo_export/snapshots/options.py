@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from zenodo_export.errors import InvalidExport
 from zenodo_export.snapshots.pagination import dump_name, snapshot_name
-from zenodo_export.snapshots.policy import MAX_URL_LENGTH, parse_allowed
+from zenodo_export.snapshots.policy import MAX_URL_LENGTH, UNSAFE, parse_allowed
 from zenodo_export.snapshots.secrets import (
     check_headers,
     header_values,
@@ -58,6 +58,8 @@ class SnapshotRequest(BaseModel):
     def _http_url(cls, value: str, info: ValidationInfo) -> str:
         if len(value) > MAX_URL_LENGTH:
             raise ValueError(f"a URL longer than {MAX_URL_LENGTH} characters")
+        if UNSAFE.search(value) and not (info.context or {}).get("stored"):
+            raise ValueError("holds a space or a control character (encode it: %20, ...)")
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{public_url(value)!r} is not an http(s) URL with a host")

@@ -24,6 +24,12 @@ Resolver = Callable[[str, int], Sequence[str]]
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+HOST = re.compile(r"[a-z0-9_.-]+|[0-9a-f:.]+", re.IGNORECASE)
+"""A host name or an IP address (urlsplit takes the brackets off IPv6)."""
+
+UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+"""Characters a URL never holds raw."""
+
 MAX_URL_LENGTH = 2048
 """Longest URL a snapshot starts from or a crawl requests (what browsers and servers commonly
 take, and what the database column holds); a longer next link is hostile."""
@@ -65,6 +71,8 @@ def parse_allowed(entry: str) -> tuple[str, int | None]:
     parts = urlsplit(f"//{entry.strip()}")
     if not parts.hostname or parts.path or parts.query or "@" in parts.netloc:
         raise ValueError(f"{entry!r} is not a host or host:port")
+    if not HOST.fullmatch(parts.hostname):
+        raise ValueError(f"{entry!r} is not a host or host:port (a name, or an IP address)")
     return parts.hostname.lower(), parts.port
 
 
@@ -131,6 +139,8 @@ class CrawlPolicy:
         """Return why ``url`` may not be requested, or None when it may."""
         if len(url) > MAX_URL_LENGTH:
             return f"a URL longer than {MAX_URL_LENGTH} characters"
+        if UNSAFE.search(url):
+            return "a URL holding a space or a control character (encode it: %20, ...)"
         try:
             scheme, host, port = origin_of(url)
         except ValueError as exc:
