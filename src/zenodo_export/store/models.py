@@ -220,6 +220,25 @@ class ZenodoDataExport(DataExport):
         return export
 
 
+_PUBLISHED = and_(DataExport.failed_at.is_(None), DataExport.finished_exporting_at.is_not(None))
+# The numbers of /metrics and the overview read these alone, not the wide rows (migration 0006).
+Index(
+    "ix_data_exports_state",
+    DataExport.failed_at,
+    DataExport.finished_exporting_at,
+    DataExport.started_exporting_at,
+)
+Index(
+    "ix_data_exports_published",
+    DataExport.type,
+    DataExport.name,
+    DataExport.finished_exporting_at,
+    DataExport.id,
+    sqlite_where=_PUBLISHED,
+    postgresql_where=_PUBLISHED,
+)
+
+
 class ApiSnapshot(DataExport):
     """A dump of a paginated JSON API (placeholder for later work)."""
 
@@ -266,6 +285,9 @@ Index(
     sqlite_where=_ACTIVE_PER_EXPORT,
     postgresql_where=_ACTIVE_PER_EXPORT,
 )
+
+
+Index("ix_jobs_kind_status", Job.kind, Job.status)
 
 
 class Installation(Base):

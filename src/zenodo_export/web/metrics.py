@@ -12,8 +12,9 @@ Nothing is counted in the process: a collector on the app's own registry asks th
 * ``zenodo_export_last_success_timestamp_seconds{type,name}``: a snapshot and its upload share
   a name, so ``type`` tells them apart.
 
-Access: a viewer's bearer token, as for the API (a 401 in the API's JSON shape without one).
-A database outage is a 503 with one line of plain text.
+The text format is 0.0.4 unless the scraper asks for another (OpenMetrics, text 1.0.0), as
+``prometheus_client`` negotiates it. Access: a viewer's bearer token, as for the API (a 401
+in the API's JSON shape without one). A database outage is a 503 with one line of plain text.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from zenodo_export.clock import utcnow
@@ -144,8 +145,9 @@ def metrics(request: Request, web: WebState) -> Response:
     try:
         with web.store.transaction() as session:
             api_caller(request, session)
-        body = generate_latest(registry_of(request, web.store))
+        encode, content_type = choose_encoder(request.headers.get("accept", ""))
+        body = encode(registry_of(request, web.store))
     except Transient as exc:
         line = " ".join(str(exc).split())
         return PlainTextResponse(f"{line}\n", status_code=503, headers={"Retry-After": "5"})
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    return Response(body, media_type=content_type)
