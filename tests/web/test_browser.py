@@ -20,7 +20,7 @@ import pytest
 
 from tests.fixtures.cli import CLI
 from tests.fixtures.web import Served, stop
-from tests.web.test_pages import data_file, export, failed_export, store_of
+from tests.web.test_pages import data_file, export, store_of
 from zenodo_export.exports.service import create_and_queue
 from zenodo_export.exports.undo import cancel_export
 from zenodo_export.store import record_alert
@@ -91,28 +91,34 @@ def test_an_admin_watches_an_export_publish_retries_resolves_and_signs_out(
     page = sign_in(browser, served, served.admin_token)
     assert "Signed in as admin-0 (admin)" in page.inner_text(".flash")
     export_id = export(served, "stats", data_file(served, "stats.csv"))
+    path = data_file(served, "gone.csv")
+    failed = export(served, "gone", path, in_place=True)
+    path.unlink()  # before any worker runs: it will fail, alerted
     page.goto(f"{served.base_url}/exports/{export_id}")
     assert page.inner_text("#export-state") == "pending"
     worker = start_worker(served)
     try:
         page.wait_for_selector("#export-state.state-done", timeout=60_000)  # live refresh
+        assert page.inner_text("#record-doi").startswith("10.")
+        assert page.locator("#record-url").get_attribute("href")
+        shot(page, "admin-export-done")
+        page.goto(f"{served.base_url}/exports/{failed}")
+        page.wait_for_selector("#export-state.state-failed", timeout=30_000)
+        page.get_by_role("button", name=f"Retry export {failed}").click()
+        page.wait_for_selector(".flash")
+        assert f"Export {failed} is queued again" in page.inner_text(".flash")
+        page.wait_for_function(  # the worker runs it again; the file is still gone
+            "document.querySelectorAll('#jobs tbody tr').length === 2"
+            " && document.getElementById('export-state').textContent === 'failed'",
+            timeout=30_000,
+        )
+        shot(page, "admin-export-retried")
     finally:
         stop(worker)
-    assert page.inner_text("#record-doi").startswith("10.")
-    assert page.locator("#record-url").get_attribute("href")
-    shot(page, "admin-export-done")
-    failed = failed_export(served)
-    page.goto(f"{served.base_url}/exports/{failed}")
-    assert page.inner_text("#export-state") == "failed"
-    page.get_by_role("button", name=f"Retry export {failed}").click()
-    page.wait_for_selector(".flash")
-    assert f"Export {failed} is queued again" in page.inner_text(".flash")
-    assert page.inner_text("#export-state") == "pending"
-    shot(page, "admin-export-retried")
     page.get_by_role("link", name="Alerts", exact=True).click()
     assert page.locator(".resolve-group").count() == 1
-    page.locator(".resolve-group").click()
-    assert "resolved" in page.inner_text(".flash")
+    page.get_by_role("button", name="Resolve all 2").click()
+    assert "2 alert(s) of" in page.inner_text(".flash")
     assert page.locator("#no-alerts").is_visible()
     shot(page, "admin-alerts-resolved")
     page.get_by_role("button", name="Sign out").click()
