@@ -295,3 +295,25 @@ def test_check_plans_each_reports_sql(query: str, status: str, run: Run, tmp_pat
     [line] = [line for line in result.stdout.splitlines() if " report stats:" in line]
     assert line.startswith(status), line
     assert works.read_bytes() == before, "check wrote to the report's database"
+
+
+def test_the_worker_says_when_it_waits_for_the_shared_rate_limit(
+    run_cli: Run, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Another worker of the token used up the budget a moment ago: the worker's log says how
+    long it waits for it, instead of going silent."""
+    import time
+
+    from zenodo_export.zenodo.pacing import limiter_key
+
+    env = {**cli_env, "ZENODO_EXPORT_RATE_LIMITS": "10/minute"}
+    export_id = run_cli("export", a_file(tmp_path, "paced.csv", "1\n"), "--name", "n", *EXPORT,
+                        env=env).stdout.strip()  # fmt: skip
+    key = limiter_key(env["ZENODO_URL"], env["ZENODO_TOKEN"])
+    spent = time.time() - 50  # ten requests 50 s ago: the next may go in 10 s (start-up: ~3)
+    with sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///")) as db:
+        db.executemany("insert into rate_limit_events (key, at) values (?, ?)", [(key, spent)] * 10)
+    worked = run_cli("worker", "--burst", env=env)
+    assert worked.returncode == 0, worked.stderr
+    assert "for the request budget 10/minute shared by every worker" in worked.stderr, worked.stderr
+    assert json.loads(run_cli("show", export_id, "--json", env=env).stdout)["state"] == "done"
