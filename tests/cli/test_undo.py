@@ -153,3 +153,27 @@ def test_ctrl_c_during_wait_says_what_happens_and_twice_cancels(
         export_id = int(err.split("export ", 1)[1].split(" ", 1)[0])
         assert f"`zenodo-export cancel {export_id}` stops it" in err
         assert shown(run_cli, export_id)["state"] == state
+
+
+def test_cancel_a_running_snapshot_stops_its_crawl(
+    run_cli: Run, cli_env: dict[str, str], tmp_path: Path, start_worker: Any
+) -> None:
+    """A runaway crawl (200 slow pages) is stopped by ``cancel``: the worker fetches no more
+    pages of it, and the snapshot fails "cancelled by the user"."""
+    from tests.snapshots.api_server import ApiServer, ApiState
+
+    with ApiServer(ApiState(pages=200, latency=0.2)) as api:
+        created = run_cli("snapshot", api.url("meta"), "--pages-per-job", "5", "--concurrency", "1")
+        assert created.returncode == 0, created.stderr
+        snapshot_id = int(created.stdout)
+        start_worker(cli_env)
+        wait_for(lambda: sum(api.state.hits.values()) >= 8, timeout=60)
+        cancelled = run_cli("cancel", str(snapshot_id))
+        assert cancelled.returncode == 0, cancelled.stderr
+        time.sleep(2)  # the page in flight, if any, ends
+        fetched = sum(api.state.hits.values())
+        time.sleep(3)
+        assert sum(api.state.hits.values()) == fetched, "the crawl went on after cancel"
+        assert fetched < 200
+    view = shown(run_cli, snapshot_id)
+    assert view["state"] == "failed" and view["last_error"] == "cancelled by the user"
