@@ -112,6 +112,7 @@ def test_an_admin_watches_an_export_publish_retries_resolves_and_signs_out(
             " && document.getElementById('export-state').textContent === 'failed'",
             timeout=30_000,
         )
+        assert page.locator(".live-note").is_hidden(), "over: the page stops refreshing"
         shot(page, "admin-export-retried")
     finally:
         stop(worker)
