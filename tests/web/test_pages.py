@@ -277,8 +277,10 @@ BAD_PAGES: list[tuple[str, int, str]] = [
     ("/exports?created_from=yesterday", 400, "created_from"),
     ("/exports?created_from=2026-02-01&created_to=2026-01-01", 400, "is before"),
     ("/exports?before=zero", 400, "before"),
+    ("/exports?created_to=9999-12-31", 400, "created_to: 9999-12-31 is out of range"),
     ("/exports/999999", 404, "999999"),
     ("/exports/abc", 400, "export_id"),
+    ("/exports/3000000000", 400, "export_id"),
     ("/alerts?level=LOUD", 400, "level"),
     ("/alerts?show=some", 400, "show"),
     ("/nowhere", 404, "nothing is at /nowhere"),
@@ -355,6 +357,8 @@ def test_every_page_renders_on_each_backend(served_on: Served) -> None:
     for path in (*PAGES, f"/exports/{export_id}", "/alerts?level=ERROR&show=all"):
         page = admin.get(path)
         assert page.status_code == 200, (path, page.text)
+    for path in ("/exports/3000000000", "/exports?before=3000000000", "/alerts?after=3000000000"):
+        assert admin.get(path).status_code == 400, f"{path}: refused before the database"
     group = {"csrf": csrf_of(admin.get("/alerts")), "class_name": "KeyError",
              "message": "'remote_deposition'"}  # fmt: skip
     assert admin.post("/alerts/resolve-group", data=group).status_code == 303

@@ -17,6 +17,7 @@ from zenodo_export.store.alerts import resolve_alike
 from zenodo_export.store.browse import AlertFilter, alert_groups, alert_page
 from zenodo_export.store.models import ALERT_LEVELS, AlertLevel
 from zenodo_export.web.access import check_csrf
+from zenodo_export.web.api.models import MAX_ID
 from zenodo_export.web.context import Db
 from zenodo_export.web.pages.render import flash, render
 from zenodo_export.web.pages.signin import PageAdmin, PageCaller
@@ -50,8 +51,8 @@ def alerts_page(
     level: Annotated[AlertLevel | Literal[""] | None, Query()] = None,
     show: Annotated[Shown, Query()] = "unresolved",
     q: Annotated[str | None, Query(max_length=200)] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ) -> Response:
     """Alert groups, then the alerts themselves with their backtraces, newest first."""
     which = AlertFilter(

@@ -18,6 +18,7 @@ from zenodo_export.exports.views import files_kept
 from zenodo_export.jobs import queue
 from zenodo_export.store import DataExport, Job, get_export, list_alerts
 from zenodo_export.web.access import Caller, check_csrf
+from zenodo_export.web.api.models import MAX_ID
 from zenodo_export.web.context import Db, WebState
 from zenodo_export.web.pages.render import flash, render
 from zenodo_export.web.pages.signin import PageCaller, page_admin, page_caller
@@ -35,7 +36,7 @@ def acting_admin(request: Request, web: WebState) -> Caller:
 
 
 ActingAdmin = Annotated[Caller, Depends(acting_admin)]
-ExportId = Annotated[int, Path(ge=1, le=2**62, description="The export's id.")]
+ExportId = Annotated[int, Path(ge=1, le=MAX_ID, description="The export's id.")]
 Csrf = Annotated[str, Form(max_length=200)]
 
 METADATA = (

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from zenodo_export.errors import Rejected
 from zenodo_export.store.browse import ExportFilter, count_matching, export_page
 from zenodo_export.store.models import EXPORT_STATES, DataExport, ExportState
+from zenodo_export.web.api.models import MAX_ID
 from zenodo_export.web.context import Db
 from zenodo_export.web.pages.render import render
 from zenodo_export.web.pages.signin import PageCaller
@@ -23,9 +24,11 @@ PAGE_SIZE = 25
 """Exports per page of the list."""
 
 
-def _day(value: dt.date | None, *, plus: int = 0) -> dt.datetime | None:
+def _day(value: dt.date | None, field: str, *, plus: int = 0) -> dt.datetime | None:
     if value is None:
         return None
+    if not dt.date(1900, 1, 1) <= value <= dt.date(9000, 12, 31):
+        raise Rejected(f"{field}: {value} is out of range (1900-01-01 to 9000-12-31)")
     return dt.datetime.combine(value + dt.timedelta(days=plus), dt.time(), tzinfo=dt.UTC)
 
 
@@ -44,8 +47,8 @@ def exports_page(
     created_from: Annotated[dt.date | None, Query()] = None,
     created_to: Annotated[dt.date | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     oldest: bool = False,
 ) -> Response:
     """A page of exports, newest first, matching the filters; each row links to its page."""
@@ -55,8 +58,8 @@ def exports_page(
         state=state or None,
         name=(name or "").strip() or None,
         type=(type or "").strip() or None,
-        created_from=_day(created_from),
-        created_to=_day(created_to, plus=1),  # the whole day "to" names
+        created_from=_day(created_from, "created_from"),
+        created_to=_day(created_to, "created_to", plus=1),  # the whole day "to" names
         text=q,
     )
     page = export_page(db, which, limit=PAGE_SIZE, before=before, after=after, oldest=oldest)
