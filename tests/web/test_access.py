@@ -133,3 +133,13 @@ def test_serve_refuses_a_public_address_without_any_token(tmp_path: Path) -> Non
         text=True, timeout=60,
     )  # fmt: skip
     one_line_error(refused, 3, "no API token exists")
+
+
+def test_behind_a_tls_proxy_the_session_cookie_is_secure(served: Served) -> None:
+    """A request the proxy (loopback) says came over HTTPS gets a ``Secure`` session cookie."""
+    browser = served.client(follow_redirects=False)
+    answer = browser.get("/signin", headers={"X-Forwarded-Proto": "https"})
+    cookie = answer.headers["set-cookie"].lower()
+    assert "zenodo_export_session=" in cookie and "; secure" in cookie, cookie
+    plain = served.client(follow_redirects=False).get("/signin").headers["set-cookie"].lower()
+    assert "secure" not in plain, "plain HTTP on loopback: a Secure cookie would never return"

@@ -16,10 +16,11 @@ from zenodo_export.web import health, problems
 from zenodo_export.web.access import SESSION_COOKIE
 from zenodo_export.web.api import router as api_router
 from zenodo_export.web.context import Web
-from zenodo_export.web.timing import ServerTiming
+from zenodo_export.web.cookies import SecureOverHttps
 from zenodo_export.web.lagotto import router as lagotto_router
 from zenodo_export.web.metrics import router as metrics_router
 from zenodo_export.web.pages import router as pages_router
+from zenodo_export.web.timing import ServerTiming
 
 STATIC = Path(__file__).parent / "static"
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings, store: Store, *, secure_cookies: bool = True)
         same_site="lax",
         https_only=secure_cookies,
     )
+    app.add_middleware(SecureOverHttps)  # behind a TLS proxy: Secure cookies all the same
     app.add_middleware(ServerTiming)  # outermost: the whole time, sessions included
     problems.install(app)
     app.include_router(health.router)
