@@ -43,7 +43,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -51,9 +51,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zenodo_export.errors import Transient, ZenodoExportError
-from zenodo_export.redact import scrub
+from zenodo_export.redact import MASK, forms
 from zenodo_export.snapshots.secrets import public_url
-from zenodo_export.store.models import DataExport
+from zenodo_export.store.models import DataExport, derive_state
 from zenodo_export.store.tokens import authenticate
 from zenodo_export.web.context import WebState
 
@@ -155,17 +155,49 @@ def rails_time(value: dt.datetime | None) -> str | None:
     return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
-def _scrubbed(value: Any, secrets: tuple[str, ...]) -> Any:
+def _scrubbed(value: Any, masks: tuple[str, ...]) -> Any:
     if isinstance(value, str):
-        return scrub(value, secrets)
+        for form in masks:
+            if form in value:
+                value = value.replace(form, MASK)
+        return value
     if isinstance(value, Mapping):
-        return {key: _scrubbed(item, secrets) for key, item in value.items()}
+        return {key: _scrubbed(item, masks) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_scrubbed(item, secrets) for item in value]
+        return [_scrubbed(item, masks) for item in value]
     return value
 
 
-def lagotto_data(export: DataExport) -> dict[str, Any]:
+def masks_of(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    """Every form the secrets may take in text, longest first (as ``redact.scrub`` does)."""
+    every = {form for secret in secrets if secret.strip() for form in forms(secret)}
+    return tuple(sorted(every, key=len, reverse=True))
+
+
+class Shown(Protocol):
+    """The columns of an export this list reads (a row, not the whole ORM object)."""
+
+    type: str
+    url: str | None
+    data: dict[str, Any]
+    remote_deposition: dict[str, Any] | None
+    started_exporting_at: dt.datetime | None
+    finished_exporting_at: dt.datetime | None
+    failed_at: dt.datetime | None
+
+
+COLUMNS = (
+    DataExport.type,
+    DataExport.url,
+    DataExport.data,
+    DataExport.remote_deposition,
+    DataExport.started_exporting_at,
+    DataExport.finished_exporting_at,
+    DataExport.failed_at,
+)
+
+
+def lagotto_data(export: Shown) -> dict[str, Any]:
     """The ``data`` Lagotto showed for an export of this type (see the module's docstring)."""
     stored = dict(export.data or {})
     if export.type == "ZenodoDataExport":
@@ -184,7 +216,7 @@ def lagotto_data(export: DataExport) -> dict[str, Any]:
     return {}
 
 
-def item(export: DataExport, secrets: tuple[str, ...]) -> dict[str, Any]:
+def item(export: Shown, masks: tuple[str, ...]) -> dict[str, Any]:
     """One export as Lagotto's v7 list shows it: nil keys left out, as Jbuilder did."""
     url = export.url
     if url and export.type == "ApiSnapshot":
@@ -195,8 +227,12 @@ def item(export: DataExport, secrets: tuple[str, ...]) -> dict[str, Any]:
         "started_exporting_at": rails_time(export.started_exporting_at),
         "finished_exporting_at": rails_time(export.finished_exporting_at),
         "failed_at": rails_time(export.failed_at),
-        "state": export.state,
-        "data": _scrubbed(lagotto_data(export), secrets),
+        "state": derive_state(
+            failed_at=export.failed_at,
+            finished_at=export.finished_exporting_at,
+            started_at=export.started_exporting_at,
+        ),
+        "data": _scrubbed(lagotto_data(export), masks),
     }
     return {key: value for key, value in shown.items() if value is not None}
 
@@ -204,15 +240,21 @@ def item(export: DataExport, secrets: tuple[str, ...]) -> dict[str, Any]:
 def listing(session: Session, asked: Paging, secrets: tuple[str, ...]) -> dict[str, Any]:
     """Lagotto's whole v7 body for one page."""
     total = int(session.scalar(select(func.count(DataExport.id))) or 0)
-    rows: list[DataExport] = []
+    rows: list[Shown] = []
     if asked.per_page and asked.offset < total:
-        statement = (
-            select(DataExport)
+        # The offset walks the primary key's index alone; only the page's rows are read.
+        ids = (
+            select(DataExport.id)
             .order_by(DataExport.id.desc())
             .offset(asked.offset)
             .limit(asked.per_page)
         )
-        rows = list(session.scalars(statement).all())
+        statement = (
+            select(*COLUMNS)
+            .where(DataExport.id.in_(ids.scalar_subquery()))
+            .order_by(DataExport.id.desc())
+        )
+        rows = [cast(Shown, row) for row in session.execute(statement).all()]
     total_pages = math.ceil(total / asked.per_page) if asked.per_page and total else 1
     meta = {
         "status": "ok",
@@ -222,7 +264,8 @@ def listing(session: Session, asked: Paging, secrets: tuple[str, ...]) -> dict[s
         "total_pages": total_pages,
         "page": asked.page if total else 1,
     }
-    return {"meta": meta, "data_exports": [item(row, secrets) for row in rows]}
+    masks = masks_of(secrets)
+    return {"meta": meta, "data_exports": [item(row, masks) for row in rows]}
 
 
 def _json(body: Any) -> str:
