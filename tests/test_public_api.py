@@ -58,6 +58,7 @@ PUBLIC: dict[str, list[str]] = {
         "Rejected",
         "StagedFileMissing",
         "StorageUnavailable",
+        "TooLarge",
         "Transient",
         "WorkerLost",
         "ZenodoExportError",

@@ -6,6 +6,7 @@ Branches say what a caller can do about the error, not where it came from::
     ├── ConfigError               a setting or config file is wrong: fix the setting
     ├── Rejected                  the input is wrong: fix it, retrying will not help
     │   ├── InvalidExport         our own validation of an export (names the field)
+    │   │   └── TooLarge          an upload beyond its size limit (HTTP 413)
     │   ├── StagedFileMissing     a staged file is gone from the files store (names both)
     │   ├── ZenodoRejected        Zenodo refused the request (4xx, with its field messages)
     │   ├── AuthRejected          Zenodo refused the token (401/403), with a scope hint
@@ -53,6 +54,10 @@ class InvalidExport(Rejected):
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}")
+
+
+class TooLarge(InvalidExport):
+    """An upload holds more bytes than it may; nothing of it is kept."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,7 @@ __all__ = [
     "Rejected",
     "StagedFileMissing",
     "StorageUnavailable",
+    "TooLarge",
     "Transient",
     "WorkerLost",
     "ZenodoExportError",

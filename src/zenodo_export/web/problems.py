@@ -23,6 +23,7 @@ from zenodo_export.errors import (
     NotAllowed,
     NotFound,
     Rejected,
+    TooLarge,
     Transient,
     ZenodoExportError,
 )
@@ -33,6 +34,7 @@ log = logging.getLogger("zenodo_export.web")
 STATUSES: tuple[tuple[type[ZenodoExportError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
+    (TooLarge, 413),
     (Rejected, 400),
     (Transient, 503),
     (ConfigError, 500),

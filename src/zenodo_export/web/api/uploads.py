@@ -17,12 +17,11 @@ from typing import Any
 
 import anyio.from_thread
 from fastapi import Request
-from fastapi.responses import JSONResponse
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
-from zenodo_export.errors import InvalidExport, Rejected
+from zenodo_export.errors import InvalidExport, Rejected, TooLarge
 from zenodo_export.exports.service import create_and_queue
 from zenodo_export.exports.undo import _held_keys as held_keys
 from zenodo_export.filestore import FilesStore, StagedFile, files_store
@@ -31,7 +30,6 @@ from zenodo_export.web.api.deps import Acting
 from zenodo_export.web.api.exports import creation_attributes, read, router
 from zenodo_export.web.api.models import ErrorBody, ExportPublic
 from zenodo_export.web.context import WebState
-from zenodo_export.web.problems import problem
 
 MAX_FIELDS_BYTES = 1024 * 1024
 """Bytes the metadata parts of one upload may hold in all (a description is a few KiB)."""
@@ -57,10 +55,6 @@ SCALARS = (
 
 UPLOADED = "/upload"
 """Where an uploaded file says it was read from (it has no path on any machine)."""
-
-
-class TooLarge(Rejected):
-    """The upload holds more bytes than ``ZENODO_EXPORT_WEB_UPLOAD_MAX_BYTES``."""
 
 
 def _schema() -> dict[str, Any]:
@@ -213,7 +207,7 @@ class Upload:
         for chunk in chunks:
             self.file_bytes += len(chunk)
             if self.file_bytes > self.max_bytes:
-                raise TooLarge(too_large(self.max_bytes))
+                raise TooLarge("files", too_large(self.max_bytes))
             yield chunk
 
     def attributes(self) -> dict[str, Any]:
@@ -275,11 +269,10 @@ def drained(chunks: Iterator[bytes]) -> None:
     "/upload",
     status_code=201,
     summary="Create an export of uploaded files",
-    response_model=ExportPublic,
     responses={413: {"model": ErrorBody, "description": "The files are too large."}},
     openapi_extra=_schema(),
 )
-def upload_export(request: Request, web: WebState, _: Acting) -> ExportPublic | JSONResponse:
+def upload_export(request: Request, web: WebState, _: Acting) -> ExportPublic:
     """Stream the files of a multipart body into the files store and queue their export.
 
     Parts: the ``export`` command's metadata (``keywords``, ``creators`` and ``communities``
@@ -289,17 +282,15 @@ def upload_export(request: Request, web: WebState, _: Acting) -> ExportPublic | 
     chunks = body_chunks(request)
     if declared_too_large(request, max_bytes):
         drained(chunks)
-        return problem(413, too_large(max_bytes), "files")
+        raise TooLarge("files", too_large(max_bytes))
     upload = Upload(files_store(settings), max_bytes=max_bytes)
     try:
         upload.read(Parts(chunks, boundary_of(request)))
         attributes = creation_attributes(settings, upload.attributes())
         export_id = create_and_queue(web.store, **attributes)
-    except TooLarge as exc:
+    except BaseException as exc:
         upload.remove(web.store)
-        drained(chunks)
-        return problem(413, str(exc), "files")
-    except BaseException:
-        upload.remove(web.store)
+        if isinstance(exc, TooLarge):
+            drained(chunks)  # so that the client reads the 413, not a reset connection
         raise
     return read(web.store, export_id)
