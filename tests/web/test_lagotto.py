@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.fixtures.cli import CLI
 from tests.fixtures.web import Served
 
 V7 = "application/json; version=7"
@@ -208,3 +210,26 @@ def test_the_route_is_not_a_dashboard_page(served: Served, tmp_path: Path) -> No
         "/api/data_exports.json", headers={"Authorization": f"Token token={served.viewer_token}"}
     )
     assert suffixed.status_code == 200 and suffixed.json()["meta"]["message-version"] == "v7"
+
+
+def test_a_snapshot_shows_as_lagottos_api_snapshot(served: Served, home: Any) -> None:
+    """A snapshot crawled by the real CLI is an ``ApiSnapshot`` whose ``data`` holds Lagotto's
+    crawl options under Lagotto's names, and none of ours (cursor, header variables)."""
+    from tests.snapshots.hostile_server import json_page
+
+    start = home.route("/api/works", json_page({"meta": {"page": 1, "total_pages": 1}}))
+    env_with_secret = {**served.env, "WORKS_KEY": "s3cret-header-value"}
+    crawled = subprocess.run(
+        [*CLI, "snapshot", start, "--allow-private", "--header", "X-Key=env:WORKS_KEY",
+         "--wait", "--json"],
+        env=env_with_secret, cwd=served.cwd, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert crawled.returncode == 0, crawled.stderr
+    [snapshot] = lagotto(served, served.viewer_token).json()["data_exports"]
+    assert snapshot["type"] == "ApiSnapshot" and snapshot["url"] == start
+    assert snapshot["state"] == "done" and RAILS_TIME.fullmatch(snapshot["finished_exporting_at"])
+    data = snapshot["data"]
+    assert (data["pages_per_job"], data["start_page"], data["pageno"]) == (10, 1, 2)
+    assert data["num_pages"] == 1 and data["snapshot_date"] and data["snapshot_dir"]
+    assert not {"cursor", "headers", "directory", "date", "allow_private"} & set(data)
+    assert "WORKS_KEY" not in json.dumps(snapshot) and "s3cret" not in json.dumps(snapshot)
