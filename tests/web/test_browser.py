@@ -133,18 +133,18 @@ def test_an_admin_watches_an_export_publish_retries_resolves_and_signs_out(
 def cancelled_with_an_alert(served: Served) -> int:
     """A failed export (queued, then cancelled as the CLI does) with an alert and its backtrace,
     made in this process: quicker than a worker, and the same store functions."""
-    store = store_of(served)
-    export_id = create_and_queue(
-        store, name="gone", files=[str(data_file(served, "gone.csv"))], title="T",
-        description="D", creators=["Doe, Jane"], keywords=["k"],
-        code_repository_url="https://example.org/code", publication_date="2026-01-01",
-    )  # fmt: skip
-    cancel_export(store, export_id)
-    try:
-        raise FileNotFoundError(f"export {export_id}: gone.csv does not exist")
-    except FileNotFoundError as exc:
-        with store.transaction() as session:
-            record_alert(session, exc, export_id=export_id)
+    with store_of(served) as store:
+        export_id = create_and_queue(
+            store, name="gone", files=[str(data_file(served, "gone.csv"))], title="T",
+            description="D", creators=["Doe, Jane"], keywords=["k"],
+            code_repository_url="https://example.org/code", publication_date="2026-01-01",
+        )  # fmt: skip
+        cancel_export(store, export_id)
+        try:
+            raise FileNotFoundError(f"export {export_id}: gone.csv does not exist")
+        except FileNotFoundError as exc:
+            with store.transaction() as session:
+                record_alert(session, exc, export_id=export_id)
     return export_id
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
+from tests.fixtures.database import opened_store
 from tests.fixtures.web import Served, ServeFactory
 from tests.web.test_access import CSRF, signed_in
 from zenodo_export.exports.service import create_and_queue
@@ -44,9 +47,11 @@ def burst(served: Served) -> None:
     assert ran.returncode == 0, ran.stderr
 
 
-def store_of(served: Served) -> Store:
+@contextmanager
+def store_of(served: Served) -> Iterator[Store]:
     """The served database, opened in this process (the same functions the CLI calls)."""
-    return Store.open(served.env["DATABASE_URL"])
+    with opened_store(served.env["DATABASE_URL"]) as store:
+        yield store
 
 
 def failed_export(served: Served, name: str = "gone") -> int:
@@ -65,7 +70,7 @@ def csrf_of(page: httpx.Response) -> str:
 
 def state_of(served: Served, export_id: int) -> str:
     """The export's state, read from the database."""
-    with store_of(served).transaction() as session:
+    with store_of(served) as store, store.transaction() as session:
         return str(get_export(session, export_id).state)
 
 
@@ -115,17 +120,17 @@ def make_many(served: Served, tmp_path: Path) -> dict[str, list[int]]:
     for name in ids:
         ids[name].append(export(served, name, data_file(served, f"{name}.csv")))
     path = data_file(served, "bulk.csv")
-    store = store_of(served)
-    common = {"files": [str(path)], "description": "D", "creators": ["Doe, Jane"],
-              "keywords": ["k"], "publication_date": "2026-01-01",
-              "code_repository_url": "https://example.org/code"}  # fmt: skip
-    for n in range(27):
-        name = ("alpha", "beta", "gamma")[n % 3]
-        title = "Needle in a haystack" if n == 7 else f"Bulk {n}"
-        ids[name].append(create_and_queue(store, name=name, title=title, **common))
-    with store.transaction() as session:  # two made "last year", to filter by date
-        for export_id in (ids["alpha"][1], ids["beta"][1]):
-            get_export(session, export_id).created_at = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+    with store_of(served) as store:
+        common = {"files": [str(path)], "description": "D", "creators": ["Doe, Jane"],
+                  "keywords": ["k"], "publication_date": "2026-01-01",
+                  "code_repository_url": "https://example.org/code"}  # fmt: skip
+        for n in range(27):
+            name = ("alpha", "beta", "gamma")[n % 3]
+            title = "Needle in a haystack" if n == 7 else f"Bulk {n}"
+            ids[name].append(create_and_queue(store, name=name, title=title, **common))
+        with store.transaction() as session:  # two made "last year", to filter by date
+            for export_id in (ids["alpha"][1], ids["beta"][1]):
+                get_export(session, export_id).created_at = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
     return ids
 
 
@@ -179,7 +184,7 @@ def test_an_export_page_shows_record_files_timeline_and_versions(served: Served)
     second = export(served, "stats", data_file(served, "stats.csv", content + b"2,7\n"))
     page = signed_in(served, served.viewer_token).get(f"/exports/{first}")
     assert page.status_code == 200
-    with store_of(served).transaction() as session:
+    with store_of(served) as store, store.transaction() as session:
         done = get_export(session, first)
         url, doi, concept = done.url, done.doi, done.concept_doi
     assert url and doi and concept
@@ -219,7 +224,7 @@ def test_an_admin_retries_and_cancels_and_resolves(served: Served) -> None:
 
 def alerts_of(served: Served) -> None:
     """Three alerts of one class and message on one host, one of another class, one WARN."""
-    with store_of(served).transaction() as session:
+    with store_of(served) as store, store.transaction() as session:
         for _ in range(3):
             record_alert(session, TimeoutError("Zenodo did not answer in 30 s"))
         record_alert(session, KeyError("remote_deposition"))
