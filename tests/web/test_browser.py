@@ -25,6 +25,8 @@ from zenodo_export.exports.service import create_and_queue
 from zenodo_export.exports.undo import cancel_export
 from zenodo_export.store import record_alert
 
+pytestmark = pytest.mark.slow
+
 SHOTS = Path(__file__).parent.parent / "screenshots"
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
@@ -94,7 +96,10 @@ def test_an_admin_watches_an_export_publish_retries_resolves_and_signs_out(
     path = data_file(served, "gone.csv")
     failed = export(served, "gone", path, in_place=True)
     path.unlink()  # before any worker runs: it will fail, alerted
-    page.goto(f"{served.base_url}/exports/{export_id}")
+    page.goto(f"{served.base_url}/exports")
+    assert page.locator("#exports tbody tr").count() == 2
+    shot(page, "admin-exports-list")
+    page.get_by_role("link", name=str(export_id), exact=True).click()
     assert page.inner_text("#export-state") == "pending"
     worker = start_worker(served)
     try:
@@ -102,6 +107,9 @@ def test_an_admin_watches_an_export_publish_retries_resolves_and_signs_out(
         assert page.inner_text("#record-doi").startswith("10.")
         assert page.locator("#record-url").get_attribute("href")
         shot(page, "admin-export-done")
+        page.get_by_role("link", name="Workers", exact=True).click()
+        page.wait_for_selector("#workers .state-done")  # alive
+        shot(page, "admin-workers")
         page.goto(f"{served.base_url}/exports/{failed}")
         page.wait_for_selector("#export-state.state-failed", timeout=30_000)
         page.get_by_role("button", name=f"Retry export {failed}").click()
