@@ -143,3 +143,11 @@ def test_behind_a_tls_proxy_the_session_cookie_is_secure(served: Served) -> None
     assert "zenodo_export_session=" in cookie and "; secure" in cookie, cookie
     plain = served.client(follow_redirects=False).get("/signin").headers["set-cookie"].lower()
     assert "secure" not in plain, "plain HTTP on loopback: a Secure cookie would never return"
+
+
+def test_an_error_page_keeps_the_signed_in_navigation(served: Served) -> None:
+    """An unknown export, signed in: a 404 page saying so, with the menu and sign-out."""
+    browser = signed_in(served, served.viewer_token)
+    missing = browser.get("/exports/999999")
+    assert missing.status_code == 404 and "999999" in missing.text
+    assert 'action="/signout"' in missing.text and 'href="/exports"' in missing.text

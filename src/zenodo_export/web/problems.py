@@ -118,7 +118,12 @@ async def _http(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("%s %s crashed", request.method, request.url.path)
-    return problem(500, "internal error: the server's log has the details")
+    message = "internal error: the server's log has the details"
+    if wants_page(request):
+        from zenodo_export.web.pages.render import error_page
+
+        return error_page(request, 500, message)
+    return problem(500, message)
 
 
 def install(app: FastAPI) -> None:

@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from zenodo_export import __version__
-from zenodo_export.web.access import Caller, csrf_token
+from zenodo_export.errors import ZenodoExportError
+from zenodo_export.web.access import Caller, csrf_token, session_caller
 from zenodo_export.web.pages.format import FILTERS
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
@@ -34,9 +35,23 @@ def render(
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    """An error as a page: its status, the one-line message, a way back."""
-    values = {"caller": None, "csrf": "", "flash": None, "status": status, "message": message}
+    """An error as a page: its status, the one-line message, a way back (and the navigation
+    when the visitor is signed in)."""
+    caller = _signed_in(request)
+    csrf = csrf_token(request) if caller is not None else ""
+    values = {"caller": caller, "csrf": csrf, "flash": None, "status": status, "message": message}
     return TEMPLATES.TemplateResponse(request, "error.html", values, status_code=status)
+
+
+def _signed_in(request: Request) -> Caller | None:
+    """The signed-in caller of a request that failed, if the database still answers."""
+    if "session" not in request.scope or not request.session.get("token"):
+        return None
+    try:
+        with request.app.state.web.store.transaction() as db:
+            return session_caller(request, db)
+    except ZenodoExportError:
+        return None
 
 
 def flash(request: Request, message: str) -> None:
