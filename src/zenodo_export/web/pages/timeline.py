@@ -76,8 +76,8 @@ def timeline(export: DataExport, jobs: Sequence[Job], alerts: Sequence[Alert]) -
 
 
 NOT_RECORDED = (
-    "A job row keeps only its latest claim: when earlier attempts of the same job started is "
-    "not recorded, only how many there were. Steps inside an attempt (deposition made, "
-    "publish asked) are not timed; files carry the time each upload finished."
+    "A job keeps only its latest claim: the start of its earlier attempts is not recorded, "
+    "only how many there were. Steps inside an attempt (deposition made, publish asked) are "
+    "not timed; each file carries the time its upload finished."
 )
 """What the timeline cannot show, said on the page."""
