@@ -150,8 +150,9 @@ def test_ctrl_c_during_wait_says_what_happens_and_twice_cancels(
         _, err = waiting.communicate(timeout=30)
         assert waiting.returncode == 130, (presses, err)
         assert "Traceback" not in err
-        export_id = int(err.split("export ", 1)[1].split(" ", 1)[0])
-        assert f"`zenodo-export cancel {export_id}` stops it" in err
+        said = " ".join(err.split())  # the message wraps at spaces
+        export_id = int(said.split("export ", 1)[1].split(" ", 1)[0])
+        assert f"`zenodo-export cancel {export_id}` stops it" in said
         assert shown(run_cli, export_id)["state"] == state
 
 
