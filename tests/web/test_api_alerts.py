@@ -20,8 +20,9 @@ def failed_export(served: Served, name: str) -> dict[str, Any]:
     return made
 
 
-def test_list_filter_group_and_resolve(served: Served) -> None:
+def test_list_filter_group_and_resolve(served_on: Served) -> None:
     """Alerts of failed exports are listed, filtered, grouped, and resolved one or all alike."""
+    served = served_on  # on each backend
     first, second = failed_export(served, "one"), failed_export(served, "two")
     run_worker(served)
     listed = served.viewer.get("/api/v1/alerts").json()

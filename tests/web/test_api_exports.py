@@ -137,8 +137,9 @@ def test_retry_and_cancel(api_on: Served) -> None:
     assert "published" in error(api_on.admin.post(f"{url}/cancel"), 409)
 
 
-def test_pages_follow_next_and_previous(api: Served) -> None:
+def test_pages_follow_next_and_previous(api_on: Served) -> None:
     """Keyset pages: ``next`` and ``previous`` walk the list; ``oldest`` is the last page."""
+    api = api_on  # on each backend
     ids = [create(api, f"set-{n}")["id"] for n in range(5)]
     first = api.viewer.get("/api/v1/exports", params={"limit": 2}).json()
     assert [e["id"] for e in first["items"]] == ids[:2:-1][:2] and first["total"] == 5
@@ -244,8 +245,9 @@ def test_delete_only_what_never_reached_zenodo(api_on: Served) -> None:
     assert api_on.viewer.get(url).json()["state"] == "done"
 
 
-def test_edit_a_queued_export(api: Served) -> None:
+def test_edit_a_queued_export(api_on: Served) -> None:
     """PATCH changes a queued export's metadata; a name cannot change; a published one is 409."""
+    api = api_on  # on each backend
     made = create(api)
     url = f"/api/v1/exports/{made['id']}"
     edited = api.admin.patch(url, json={"title": "A better title", "keywords": ["a", "b"]})

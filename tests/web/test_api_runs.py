@@ -21,13 +21,15 @@ schedule = "0 3 * * *"
 
 
 @pytest.fixture
-def configured(serve_factory: ServeFactory, tmp_path: Path) -> Served:
-    """``serve`` with a config file holding a report and a snapshot, each scheduled."""
+def configured(serve_factory: ServeFactory, tmp_path: Path, database_url: str) -> Served:
+    """``serve`` with a config file holding a report and a snapshot, each scheduled, on each
+    backend."""
     folder = tmp_path / "config"
     folder.mkdir()
     (folder / "counts.csv").write_text("month,count\n2026-11,3\n")
     (folder / "config.toml").write_text(CONFIG)
     return serve_factory(
+        database_url,
         ZENODO_EXPORT_CONFIG=str(folder / "config.toml"),
         CREATOR="Doe, Jane",
         GITHUB_URL="https://example.org/code",
@@ -106,8 +108,9 @@ def test_a_report_lacking_settings_says_which(serve_factory: ServeFactory, tmp_p
     assert report["missing_settings"] == ["CREATOR", "GITHUB_URL", "SITENAMELONG"]
 
 
-def test_queue_counts_jobs_and_shows_workers(served: Served) -> None:
+def test_queue_counts_jobs_and_shows_workers(served_on: Served) -> None:
     """The queue counts jobs by kind and status, names the oldest waiting, lists workers."""
+    served = served_on  # on each backend
     empty = served.viewer.get("/api/v1/queue").json()
     assert empty == {"jobs": [], "ready": 0, "oldest_waiting": None, "workers": []}
     made = served.admin.post(
