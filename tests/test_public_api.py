@@ -164,6 +164,7 @@ PUBLIC: dict[str, list[str]] = {
     "zenodo_export.schedules": [
         "Fired",
         "Schedule",
+        "ScheduleState",
         "ScheduleTicker",
         "due_periods",
         "fire_due",
@@ -171,6 +172,7 @@ PUBLIC: dict[str, list[str]] = {
         "next_fire_time",
         "next_run",
         "period_key",
+        "schedule_state",
     ],
 }
 """Each public package and the names its ``__all__`` lists (in any order)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from zenodo_export.cli.exports import follow_export, print_created, print_final
 from zenodo_export.clock import utcnow
 from zenodo_export.config_file import load_config_file
 from zenodo_export.reports import ReportRun, run_report
-from zenodo_export.schedules import Schedule, last_run, next_run
+from zenodo_export.schedules import Schedule, schedule_state
 from zenodo_export.schedules.configured import all_schedules
 from zenodo_export.settings import load_settings
 from zenodo_export.store import Store
@@ -57,20 +58,9 @@ def report_command(
 def schedule_view(store: Store, schedule: Schedule, now: dt.datetime) -> dict[str, Any]:
     """Return one schedule's JSON-ready state: rule, last period run, next run."""
     with store.transaction() as session:
-        last = last_run(session, schedule.name)
-        upcoming = next_run(session, schedule, now)
-    return {
-        "name": schedule.name,
-        "target": schedule.target,
-        "job_kind": schedule.job_kind,
-        "rule": schedule.written,
-        "cron": schedule.rule,
-        "timezone": schedule.timezone,
-        "last_period": last.period if last else None,
-        "last_fired_at": last.created_at.isoformat() if last else None,
-        "last_export_id": last.export_id if last else None,
-        "next_run": upcoming.isoformat(),
-    }
+        state = asdict(schedule_state(session, schedule, now))
+    del state["missed"]
+    return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in state.items()}
 
 
 @schedule_app.command("list")

@@ -9,16 +9,19 @@ file (import it from there: it knows the features' job kinds, this package does 
 from zenodo_export.schedules.fire import (
     Fired,
     Schedule,
+    ScheduleState,
     ScheduleTicker,
     fire_due,
     last_run,
     next_run,
+    schedule_state,
 )
 from zenodo_export.schedules.periods import due_periods, next_fire_time, period_key
 
 __all__ = [
     "Fired",
     "Schedule",
+    "ScheduleState",
     "ScheduleTicker",
     "due_periods",
     "fire_due",
@@ -26,4 +29,5 @@ __all__ = [
     "next_fire_time",
     "next_run",
     "period_key",
+    "schedule_state",
 ]

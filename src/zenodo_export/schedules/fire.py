@@ -76,7 +76,10 @@ def last_run(session: Session, schedule: str) -> ScheduleRun | None:
 
 
 def _due(session: Session, schedule: Schedule, now: dt.datetime) -> list[dt.datetime]:
-    last = last_run(session, schedule.name)
+    return _due_after(schedule, last_run(session, schedule.name), now)
+
+
+def _due_after(schedule: Schedule, last: ScheduleRun | None, now: dt.datetime) -> list[dt.datetime]:
     return due_periods(
         schedule.rule,
         last=last.due_at if last is not None else None,
@@ -116,8 +119,47 @@ def fire_due(
 
 def next_run(session: Session, schedule: Schedule, now: dt.datetime) -> dt.datetime:
     """Return when the schedule fires next: its oldest unfired due period, else the next one."""
-    due = _due(session, schedule, now)
-    return due[0] if due else next_fire_time(schedule.rule, after=now, timezone=schedule.timezone)
+    return schedule_state(session, schedule, now).next_run
+
+
+@dataclass(frozen=True)
+class ScheduleState:
+    """One schedule as people read it (``schedule list``, the API, the dashboard)."""
+
+    name: str
+    target: str
+    job_kind: str
+    rule: str
+    cron: str
+    timezone: str
+    last_period: str | None
+    last_fired_at: dt.datetime | None
+    last_export_id: int | None
+    next_run: dt.datetime
+    missed: tuple[dt.datetime, ...]
+    """Periods due but not fired yet (a worker fires them at its next tick)."""
+
+
+def schedule_state(session: Session, schedule: Schedule, now: dt.datetime) -> ScheduleState:
+    """Read a schedule's last period run once, and say what is due and when it fires next."""
+    last = last_run(session, schedule.name)
+    due = _due_after(schedule, last, now)
+    upcoming = (
+        due[0] if due else next_fire_time(schedule.rule, after=now, timezone=schedule.timezone)
+    )
+    return ScheduleState(
+        name=schedule.name,
+        target=schedule.target,
+        job_kind=schedule.job_kind,
+        rule=schedule.written,
+        cron=schedule.rule,
+        timezone=schedule.timezone,
+        last_period=last.period if last else None,
+        last_fired_at=last.created_at if last else None,
+        last_export_id=last.export_id if last else None,
+        next_run=upcoming,
+        missed=tuple(due),
+    )
 
 
 class ScheduleTicker:

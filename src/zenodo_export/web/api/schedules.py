@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from zenodo_export.clock import utcnow
 from zenodo_export.config_file import load_config_file
 from zenodo_export.errors import NotFound
-from zenodo_export.schedules import Schedule, last_run, next_run
+from zenodo_export.schedules import Schedule, schedule_state
 from zenodo_export.schedules.configured import all_schedules
 from zenodo_export.web.access import Viewer
 from zenodo_export.web.api.deps import Acting
@@ -29,19 +30,9 @@ ScheduleName = Annotated[
 
 def schedule_public(session: Session, schedule: Schedule, now: dt.datetime) -> SchedulePublic:
     """Return a schedule as ``zenodo-export schedule list --json`` prints it."""
-    last = last_run(session, schedule.name)
-    return SchedulePublic(
-        name=schedule.name,
-        target=schedule.target,
-        job_kind=schedule.job_kind,
-        rule=schedule.written,
-        cron=schedule.rule,
-        timezone=schedule.timezone,
-        last_period=last.period if last else None,
-        last_fired_at=last.created_at if last else None,
-        last_export_id=last.export_id if last else None,
-        next_run=next_run(session, schedule, now),
-    )
+    state = asdict(schedule_state(session, schedule, now))
+    del state["missed"]
+    return SchedulePublic.model_validate(state)
 
 
 @router.get("", summary="List the schedules of the config file")
