@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from zenodo_export.exports.views import alert_view
 from zenodo_export.store import Alert, AlertLevel, resolve_alert
@@ -41,14 +41,15 @@ def public(alert: Alert) -> AlertPublic:
 
 
 def alert_filter(
-    resolved: str,
-    class_name: str | None,
-    level: AlertLevel | None,
-    hostname: str | None,
-    export_id: int | None,
-    q: str | None,
+    resolved: Resolved = "false",
+    class_name: Text = None,
+    level: AlertLevel | None = None,
+    hostname: Text = None,
+    export_id: ExportRef = None,
+    q: Annotated[str | None, Query(max_length=200, description="Words in the message.")] = None,
 ) -> AlertFilter:
-    """Return the filter of an alerts list's query, each text checked."""
+    """The filter of an alerts query (its parameters are the list's and the groups'), each
+    text checked."""
     return AlertFilter(
         resolved=None if resolved == "any" else resolved == "true",
         class_name=text(class_name, "class_name"),
@@ -59,24 +60,21 @@ def alert_filter(
     )
 
 
+Which = Annotated[AlertFilter, Depends(alert_filter)]
+
+
 @router.get("", summary="List alerts, newest first")
 def list_alerts(
     request: Request,
     db: Db,
     _: Viewer,
-    resolved: Resolved = "false",
-    class_name: Text = None,
-    level: AlertLevel | None = None,
-    hostname: Text = None,
-    export_id: ExportRef = None,
-    q: Annotated[str | None, Query(max_length=200, description="Words in the message.")] = None,
+    which: Which,
     limit: Limit = 50,
     before: Before = None,
     after: After = None,
     oldest: Oldest = False,
 ) -> AlertList:
     """Alerts matching the filters, one page at a time; follow ``next`` for older ones."""
-    which = alert_filter(resolved, class_name, level, hostname, export_id, q)
     page = alert_page(db, which, limit=limit, before=before, after=after, oldest=oldest)
     older, newer = links(request, page)
     return AlertList(items=[public(alert) for alert in page.rows], next=older, previous=newer)
@@ -86,16 +84,10 @@ def list_alerts(
 def groups(
     db: Db,
     _: Viewer,
-    resolved: Resolved = "false",
-    class_name: Text = None,
-    level: AlertLevel | None = None,
-    hostname: Text = None,
-    export_id: ExportRef = None,
-    q: Annotated[str | None, Query(max_length=200, description="Words in the message.")] = None,
+    which: Which,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AlertGroupPublic]:
     """Alerts of one class and message counted together, the latest group first."""
-    which = alert_filter(resolved, class_name, level, hostname, export_id, q)
     return [
         AlertGroupPublic(
             class_name=g.class_name, message=g.message, count=g.count, latest_at=g.latest_at
