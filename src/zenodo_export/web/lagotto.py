@@ -51,6 +51,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zenodo_export.errors import Transient, ZenodoExportError
+from zenodo_export.exports.spec import SEED_FIELDS
 from zenodo_export.redact import MASK, forms
 from zenodo_export.snapshots.secrets import public_url
 from zenodo_export.store.models import DataExport, derive_state
@@ -66,13 +67,7 @@ NOT_AUTHORIZED = "You are not authorized to access this page."
 """Lagotto's message for a missing or wrong API key (``Authenticable``)."""
 
 ZENODO_DATA = (
-    "files",
-    "publication_date",
-    "title",
-    "description",
-    "creators",
-    "keywords",
-    "code_repository_url",
+    *(name for name in SEED_FIELDS if name != "name"),
     "upload_type",
     "access_right",
     "license",
